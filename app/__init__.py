@@ -1,0 +1,75 @@
+"""Xuncha (巡查): field inspection for a county's civilized-city campaign."""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request, session
+
+from app.config import Config
+from app.extensions import babel, configure_sqlite, csrf, db, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    """Build a configured app; importing this package has no side effects."""
+    app = Flask(__name__, static_folder="../static", static_url_path="/static")
+    app.config.from_object(config or Config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_handlers(app)
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    """Chinese unless the user chose English (?lang=en, kept in the session)."""
+    if not has_request_context():  # CLI, jobs, services: the default language
+        return "zh_CN"
+    languages = ("zh_CN", "en")
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        session["lang"] = chosen
+    return session.get("lang") if session.get("lang") in languages else "zh_CN"
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from app.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.auth.views import bp as auth_bp
+    from app.web import bp as web_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes (app.security)
+
+
+def register_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers
+    from app.security import register_security
+    from app.web.filters import register_template_helpers
+
+    register_error_handlers(app)
+    register_security(app)
+    register_template_helpers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)

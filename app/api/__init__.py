@@ -1,0 +1,6 @@
+"""The JSON API under /api/v1: one parent blueprint, one module per resource."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.api import device_tokens, reference, tickets  # noqa: E402,F401  (routes attach to bp)

@@ -1,0 +1,39 @@
+"""Device tokens: a logged-in device asks for one; it can revoke its own."""
+from __future__ import annotations
+
+from flask import g
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.params import json_body
+from app.errors import BadRequest
+from app.extensions import db
+from app.models import DeviceToken, User
+from app.security import api_auth, current_actor
+from app.services import users
+
+
+@bp.post("/device-tokens")
+@api_auth()
+def create_device_token():
+    """Issue a long-lived token to the logged-in user's device (the PWA calls this once)."""
+    body = json_body()
+    label = body.get("label") or body.get("device_id") or ""
+    if not isinstance(label, str):
+        raise BadRequest(_("label must be text."), field="label")
+    user = db.session.get(User, current_actor().user_id)
+    token = users.issue_device_token(user, label)
+    db.session.commit()
+    return {"token": token, "username": user.username, "role": user.role.value}, 201
+
+
+@bp.delete("/device-tokens/current")
+@api_auth()
+def revoke_current_token():
+    """Revoke the token this request was made with (log out a device)."""
+    token_id = g.get("token_id")
+    if token_id is None:
+        raise BadRequest(_("This request was not made with a device token."), code="no_token")
+    users.revoke_token(db.session.get(DeviceToken, token_id))
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,36 @@
+"""Reference data the clients cache: categories and areas."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from shapely.geometry import shape
+
+from app.api import bp
+from app.api.serializers import area_out, category_out
+from app.extensions import db
+from app.models import Area, Category, Department
+from app.security import api_auth
+
+
+def _department_codes() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Department.id, Department.code)).tuples().all())
+
+
+@bp.get("/categories")
+@api_auth()
+def list_categories():
+    departments = _department_codes()
+    rows = db.session.scalars(sa.select(Category).where(Category.active).order_by(Category.group_code,
+                                                                                  Category.code))
+    return {"categories": [category_out(c, departments) for c in rows]}
+
+
+@bp.get("/areas")
+@api_auth()
+def list_areas():
+    departments = _department_codes()
+    out = []
+    for area in db.session.scalars(sa.select(Area).order_by(Area.id)):
+        point = shape(area.geometry).representative_point() if area.kind == "township" else \
+            shape(area.geometry).centroid
+        out.append(area_out(area, departments, (point.y, point.x)))
+    return {"areas": out}

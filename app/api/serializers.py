@@ -1,0 +1,97 @@
+"""Model → JSON for the API: one function per resource, used by every endpoint."""
+from __future__ import annotations
+
+from app.models import Area, Category, Ticket, TicketPhoto
+from app.timeutil import iso
+
+
+def category_out(category: Category, departments: dict[int, str]) -> dict:
+    return {
+        "code": category.code,
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+        "group": category.group_code,
+        "group_zh": category.group_zh,
+        "group_en": category.group_en,
+        "department_code": departments.get(category.default_department_id),
+        "sla_hours": category.sla_hours,
+        "severity": category.severity,
+        "area_scoped": category.area_scoped,
+    }
+
+
+def area_out(area: Area, departments: dict[int, str], centroid: tuple[float, float]) -> dict:
+    return {
+        "code": area.code,
+        "name_zh": area.name_zh,
+        "name_en": area.name_en,
+        "kind": area.kind,
+        "department_code": departments.get(area.department_id),
+        "centroid": {"lat": centroid[0], "lon": centroid[1]},
+        "geometry": area.geometry,
+    }
+
+
+def ticket_summary(ticket: Ticket, now) -> dict:
+    return {
+        "id": ticket.id,
+        "case_number": ticket.case_number,
+        "status": ticket.status.value,
+        "version": ticket.version,
+        "category_code": ticket.category.code,
+        "department_code": ticket.department.code if ticket.department else None,
+        "area_code": ticket.area.code if ticket.area else None,
+        "lat": ticket.lat,
+        "lon": ticket.lon,
+        "address": ticket.address,
+        "received_at": iso(ticket.received_at),
+        "due_at": iso(ticket.due_at),
+        "overdue": ticket.is_overdue(now),
+        "report_count": ticket.report_count,
+    }
+
+
+def photo_link(link: TicketPhoto) -> dict:
+    sha = link.photo_sha256
+    return {
+        "sha256": sha,
+        "kind": link.kind.value,
+        "added_at": iso(link.added_at),
+        "web_url": f"/api/v1/photos/{sha}/web",
+        "thumbnail_url": f"/api/v1/photos/{sha}/thumb",
+    }
+
+
+def ticket_detail(ticket: Ticket, now, photos: list[TicketPhoto], actions: list[str],
+                  users: dict[int, str]) -> dict:
+    body = ticket_summary(ticket, now)
+    body.update({
+        "description": ticket.description,
+        "accuracy_m": ticket.accuracy_m,
+        "location_source": ticket.location_source.value,
+        "captured_at": iso(ticket.captured_at),
+        "assigned_at": iso(ticket.assigned_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "closed_at": iso(ticket.closed_at),
+        "resolved_on_time": ticket.resolved_on_time,
+        "rework_count": ticket.rework_count,
+        "duplicate_of": ticket.duplicate_of_id,
+        "reporter": users.get(ticket.reporter_id),
+        "photos": [photo_link(p) for p in photos],
+        "events": [
+            {
+                "id": e.id,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "actor": users.get(e.actor_id) if e.actor_id else "system",
+                "at": iso(e.at),
+                "note": e.note,
+                "photos": e.photos,
+                "data": e.data,
+            }
+            for e in ticket.events
+        ],
+        "allowed_actions": actions,
+    })
+    return body

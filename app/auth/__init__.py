@@ -1,0 +1,1 @@
+"""Logging in: web sessions (Flask-Login) and device tokens for the API."""

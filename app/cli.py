@@ -1,0 +1,119 @@
+"""Command line: `flask --app wsgi seed-demo | users create | tokens create`."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.extensions import db
+from app.models import Ticket, User
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+tokens_cli = AppGroup("tokens", help="Manage device tokens.")
+
+
+def _demo_logins_file() -> Path:
+    return Path(current_app.instance_path) / "demo-logins.txt"
+
+
+@click.command("seed-demo")
+@click.option("--tickets", "ticket_count", type=int, default=None,
+              help="Tickets to add (default: 300 when the database has none).")
+@click.option("--seed", type=int, default=7, help="Random seed, for repeatable data.")
+def seed_demo(ticket_count: int | None, seed: int) -> None:
+    """Seed the demo county: areas, departments, categories, users and tickets."""
+    from app import seed as demo
+
+    demo.seed_reference()
+    created = demo.seed_users()
+    db.session.commit()
+    if created:
+        path = _demo_logins_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{username}\t{role}\t{password}" for username, role, password in created]
+        with path.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        path.chmod(0o600)
+    if ticket_count is None:
+        ticket_count = 300 if not db.session.scalar(sa.select(sa.func.count(Ticket.id))) else 0
+    if ticket_count:
+        started = time.monotonic()
+        step = max(ticket_count // 10, 1)
+        demo.seed_tickets(ticket_count, seed=seed, progress=lambda n: (
+            click.echo(f"  {n} tickets", err=True) if n % step == 0 or n == ticket_count else None))
+        db.session.commit()
+        click.echo(f"Seeded {ticket_count} tickets in {time.monotonic() - started:.1f} s.")
+    print_demo_logins()
+
+
+def print_demo_logins() -> None:
+    path = _demo_logins_file()
+    if not path.exists():
+        click.echo("Demo logins: none recorded (users were created elsewhere).")
+        return
+    click.echo("Demo logins (username / role / password):")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            username, role, password = line.split("\t")
+            click.echo(f"  {username:<12} {role:<11} {password}")
+
+
+@click.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo users' passwords recorded by seed-demo."""
+    print_demo_logins()
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["inspector", "department", "supervisor", "admin"]))
+@click.option("--department", "department_code", default=None, help="Department code (role department).")
+def create_user(username: str, password: str, role: str, department_code: str | None) -> None:
+    """Create a user account."""
+    from app.services import users
+
+    try:
+        user = users.create_user(username, password, role, department_code)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created {user.role.value} {user.username}.")
+
+
+@users_cli.command("disable")
+@click.option("--username", required=True)
+def disable_user(username: str) -> None:
+    """Disable an account: it can no longer log in or use its tokens."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user {username}.")
+    user.active = False
+    db.session.commit()
+    click.echo(f"Disabled {username}.")
+
+
+@tokens_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--label", default="cli")
+def create_token(username: str, label: str) -> None:
+    """Create a device token; the token is the last word printed."""
+    from app.services import users
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user {username}.")
+    token = users.issue_device_token(user, label)
+    db.session.commit()
+    click.echo(f"Device token for {username}: {token}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (seed_demo, demo_logins, users_cli, tokens_cli):
+        app.cli.add_command(command)

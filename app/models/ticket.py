@@ -1,0 +1,153 @@
+"""Tickets, the reports behind them, and their append-only history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models.base import UTCDateTime, str_enum
+from app.models.org import Area, Category, Department
+from app.models.user import User
+from app.timeutil import now_utc
+
+
+class TicketStatus(enum.StrEnum):
+    REPORTED = "reported"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    REOPENED = "reopened"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+
+# Still waiting for someone to act: counted as "open" on dashboards and for repeats.
+OPEN_STATUSES = (
+    TicketStatus.REPORTED,
+    TicketStatus.ASSIGNED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.RETURNED,
+    TicketStatus.REOPENED,
+)
+# The department's clock runs in these.
+DEPARTMENT_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.REOPENED)
+FINAL_STATUSES = (TicketStatus.CLOSED, TicketStatus.INVALID, TicketStatus.DUPLICATE)
+
+
+class LocationSource(enum.StrEnum):
+    DEVICE = "device"
+    EXIF = "exif"
+    MANUAL = "manual"
+
+
+class Ticket(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    status: so.Mapped[TicketStatus] = so.mapped_column(str_enum(TicketStatus), index=True)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("category.id"), index=True)
+    department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("department.id"))
+    area_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("area.id"), index=True)
+    reporter_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+    accuracy_m: so.Mapped[float | None]
+    location_source: so.Mapped[LocationSource] = so.mapped_column(
+        str_enum(LocationSource), default=LocationSource.DEVICE
+    )
+    address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    captured_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)  # device clock
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)  # server clock
+    assigned_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    resolved_on_time: so.Mapped[bool | None]
+    overdue_marked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    report_count: so.Mapped[int] = so.mapped_column(default=1)
+    rework_count: so.Mapped[int] = so.mapped_column(default=0)
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ticket.id"))
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    category: so.Mapped[Category] = so.relationship()
+    department: so.Mapped[Department | None] = so.relationship()
+    area: so.Mapped[Area | None] = so.relationship()
+    reporter: so.Mapped[User | None] = so.relationship()
+    events: so.Mapped[list[TicketEvent]] = so.relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    # A stale write raises StaleDataError instead of silently overwriting (DESIGN §2).
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.Index("ix_ticket_department_status_due", "department_id", "status", "due_at"),
+        sa.Index("ix_ticket_received_at", "received_at"),
+        sa.Index("ix_ticket_category_lat_lon", "category_id", "lat", "lon"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.status in DEPARTMENT_STATUSES and self.due_at < now
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.case_number} {self.status}>"
+
+
+class Report(db.Model):
+    """One report as the phone sent it; the (reporter, client_id) pair is the idempotency key."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    reporter_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    client_id: so.Mapped[str] = so.mapped_column(sa.String(36))
+    ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ticket.id"), index=True)
+    fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))  # SHA-256 of the canonical content
+    is_repeat: so.Mapped[bool] = so.mapped_column(default=False)
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+    captured_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+    clock_skew_s: so.Mapped[float | None]  # device clock minus server clock at receipt
+    device_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    ticket: so.Mapped[Ticket] = so.relationship()
+    reporter: so.Mapped[User] = so.relationship()
+
+    __table_args__ = (sa.UniqueConstraint("reporter_id", "client_id"),)
+
+
+class TicketEvent(db.Model):
+    """One row per thing that happened to a ticket; rows are never updated or deleted."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ticket.id"), index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # None: the system
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    to_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    photos: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # sha256 hashes
+    data: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # e.g. department change
+
+    ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
+    actor: so.Mapped[User | None] = so.relationship()
+
+
+class CaseCounter(db.Model):
+    """Per-day sequence for human case numbers, incremented with one atomic upsert."""
+
+    day: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)  # YYYYMMDD, local time
+    last: so.Mapped[int] = so.mapped_column(default=0)

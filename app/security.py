@@ -1,0 +1,122 @@
+"""Who is calling, and may they: session or bearer token → Actor; role checks; security headers."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+
+from app.errors import Forbidden, Unauthorized, render_error
+from app.models import Role
+from app.services import users
+from app.services.actor import Actor
+from app.timeutil import now_utc
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def current_actor() -> Actor | None:
+    """The Actor of this request: a bearer token wins over the session cookie."""
+    if "actor" in g:
+        return g.actor
+    actor = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        found = users.user_for_token(header[7:].strip())
+        if found is None:
+            raise Unauthorized(_("The device token is not valid or was revoked."), code="invalid_token")
+        user, token = found
+        token.last_used_at = now_utc()
+        g.token_id = token.id
+        actor = Actor.of(user)
+    elif current_user.is_authenticated:
+        # A cookie-authenticated API write must carry the CSRF token in a header.
+        if request.method in UNSAFE_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken", ""))
+            except Exception:  # noqa: BLE001 - any failure is the same refusal
+                raise Forbidden(_("The CSRF token is missing or invalid."), code="csrf_failed") from None
+        actor = Actor.of(current_user)
+    g.actor = actor
+    return actor
+
+
+def api_auth(*roles: Role):
+    """Require an authenticated caller of one of `roles` (any role if none given)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            actor = current_actor()
+            if actor is None:
+                raise Unauthorized(_("Log in or send a device token."))
+            if roles and actor.role not in roles:
+                raise Forbidden(_("Your role may not use this."))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def page_auth(*roles: Role):
+    """For web pages: log in first (redirect), then the role must fit (403 page)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from app.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            g.actor = Actor.of(current_user)
+            if roles and g.actor.role not in roles:
+                raise Forbidden(_("Your role may not open this page."))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response; CSRF failures as clear 4xx answers."""
+
+    @app.before_request
+    def _forget_previous_actor():
+        # g lives as long as the app context, which a test (or a CLI) may share across requests.
+        g.pop("actor", None)
+        g.pop("token_id", None)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        return render_error(Forbidden(
+            _("The form expired or was not sent from this site; please try again."), code="csrf_failed"))

@@ -1,0 +1,1 @@
+"""Domain logic. Services take an Actor, never touch Flask's request, flush and never commit."""
