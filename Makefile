@@ -24,7 +24,7 @@ install: $(VENV)/.runtime-installed translations
 install-dev: $(VENV)/.dev-installed translations
 
 translations: | $(VENV)/.runtime-installed
-	@$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	@$(BIN)/pybabel -q compile -d app/translations
 
 ## run: create the virtualenv, migrate, seed the demo county if empty, serve on 127.0.0.1:$(PORT)
 run: install
