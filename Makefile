@@ -47,6 +47,11 @@ test-postgres:
 	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## vendor: refresh static/pwa/vendor/ from the npm registry (pinned in package.json / package-lock.json)
+vendor: | $(VENV)/.runtime-installed
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python scripts/vendor.py
+
 lint: install-dev
 	$(BIN)/ruff check app sync tests bench scripts
 

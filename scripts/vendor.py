@@ -1,0 +1,76 @@
+"""Copy the pinned front-end libraries from node_modules/ into static/pwa/vendor/.
+
+    npm ci --ignore-scripts && python scripts/vendor.py      (what `make vendor` runs)
+
+Each library's files are listed below (only what the app loads, plus the licence), so the
+vendored tree stays small and reviewable. VERSIONS.md records name, version and licence.
+No CDN: the app must work with no internet at all.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = ROOT / "static" / "pwa" / "vendor"
+
+# package → (target folder under vendor/, [files inside the package to copy])
+FILES: dict[str, tuple[str, list[str]]] = {
+    "idb": ("idb", ["build/index.js", "build/umd.js", "LICENSE"]),
+    "exifr": ("exifr", ["dist/lite.esm.mjs", "LICENSE"]),
+    "leaflet": ("leaflet", ["dist/leaflet-src.esm.js", "dist/leaflet.js", "dist/leaflet.css",
+                            "dist/images/marker-icon.png", "dist/images/marker-icon-2x.png",
+                            "dist/images/marker-shadow.png", "dist/images/layers.png",
+                            "dist/images/layers-2x.png", "LICENSE"]),
+    "leaflet.heat": ("leaflet.heat", ["dist/leaflet-heat.js", "LICENSE"]),
+    "chart.js": ("chart.js", ["dist/chart.umd.js", "LICENSE.md"]),
+    "workbox-sw": ("workbox", ["build/workbox-sw.js", "LICENSE"]),
+    "workbox-core": ("workbox", ["build/workbox-core.prod.js", "build/workbox-core.dev.js"]),
+    "workbox-precaching": ("workbox", ["build/workbox-precaching.prod.js", "build/workbox-precaching.dev.js"]),
+    "workbox-routing": ("workbox", ["build/workbox-routing.prod.js", "build/workbox-routing.dev.js"]),
+    "workbox-strategies": ("workbox", ["build/workbox-strategies.prod.js", "build/workbox-strategies.dev.js"]),
+}
+
+
+# Packages whose package.json has no "license" field: read off their LICENSE file.
+LICENCE_WITHOUT_FIELD = {"leaflet.heat": "BSD-2-Clause"}
+
+
+def package_meta(name: str) -> dict:
+    return json.loads((NODE_MODULES / name / "package.json").read_text(encoding="utf-8"))
+
+
+def main() -> int:
+    pins = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    missing = sorted(set(pins) - set(FILES)) + sorted(set(FILES) - set(pins))
+    if missing:
+        print(f"package.json and scripts/vendor.py disagree about: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    rows = []
+    for name, (folder, files) in sorted(FILES.items()):
+        meta = package_meta(name)
+        if meta["version"] != pins[name]:
+            print(f"{name}: installed {meta['version']}, pinned {pins[name]}; run npm ci", file=sys.stderr)
+            return 1
+        for rel in files:
+            source = NODE_MODULES / name / rel
+            target = VENDOR / folder / (rel.split("/", 1)[1] if rel.startswith(("build/", "dist/")) else rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        licence = meta.get("license") or LICENCE_WITHOUT_FIELD[name]
+        rows.append(f"| {name} | {meta['version']} | {licence} | vendor/{folder}/ |")
+    (VENDOR / "VERSIONS.md").write_text(
+        "# Vendored front-end libraries\n\nCopied from the npm registry by `scripts/vendor.py`; do not edit.\n\n"
+        "| package | version | licence | folder |\n|---|---|---|---|\n" + "\n".join(rows) + "\n",
+        encoding="utf-8")
+    print(f"vendored {len(rows)} packages into {VENDOR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
