@@ -1,4 +1,6 @@
 """Flask extensions, created unbound here and bound in create_app()."""
+from contextvars import ContextVar
+
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -22,12 +24,18 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+# True while serving a read-only request (GET/HEAD): SQLite then begins a deferred transaction.
+sqlite_read_only: ContextVar[bool] = ContextVar("sqlite_read_only", default=False)
+
+
 def configure_sqlite(engine: sa.engine.Engine) -> None:
     """Make SQLite safe for concurrent writers: WAL, foreign keys, BEGIN IMMEDIATE.
 
     pysqlite's own transaction handling issues a deferred BEGIN, which fails with
     "database is locked" when two writers upgrade their locks (DESIGN §10). This is
     SQLAlchemy's documented recipe: turn pysqlite's handling off and emit BEGIN ourselves.
+    Writers take the write lock up front (IMMEDIATE); read-only requests begin deferred, so
+    in WAL mode a long read never holds writers back.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -45,4 +53,4 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if sqlite_read_only.get() else "BEGIN IMMEDIATE")
