@@ -1,0 +1,1 @@
+"""The administrator's pages: accounts, departments, categories, areas, the audit log."""
