@@ -3,8 +3,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from app.services.users import issue_device_token
 from app.extensions import db
+from app.services.users import issue_device_token
 from tests.factories import SEAT
 
 
