@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 from app.extensions import babel, configure_sqlite, csrf, db, login_manager, migrate
@@ -11,6 +12,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     """Build a configured app; importing this package has no side effects."""
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: take the client address and scheme from its X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
     init_extensions(app)
     register_blueprints(app)
     register_handlers(app)
@@ -33,6 +38,9 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    from app.services import map_rollup
+
+    map_rollup.install(db.session)  # map cell counts follow every ticket change (DESIGN §6)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -54,9 +62,21 @@ def register_blueprints(app: Flask) -> None:
     from app.web import bp as web_bp
 
     app.register_blueprint(auth_bp)
+    from app.admin.views import bp as admin_bp
+    from app.open311.views import bp as open311_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(open311_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes (app.security)
+    from sync import bp as sync_bp
+
+    app.register_blueprint(sync_bp)  # POST /api/v1/sync
+    csrf.exempt(sync_bp)  # an API endpoint too: same header check
+    from app.pwa.views import bp as pwa_bp
+
+    app.register_blueprint(pwa_bp)  # the inspector PWA at /app/
 
 
 def register_handlers(app: Flask) -> None:

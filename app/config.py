@@ -50,6 +50,12 @@ class Config:
     TILE_URL = os.environ.get("TILE_URL", "")
     TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "")
     TILE_CRS = os.environ.get("TILE_CRS", "WGS84")  # WGS84 (Tianditu/CGCS2000) or GCJ02 (AMap, Tencent)
+    TILE_MAX_ZOOM = _env_int("TILE_MAX_ZOOM", 18)
+
+    # Assignment slips (交办单): a CJK font to embed; empty means Noto Sans SC from the pinned
+    # pylopdf-fonts-zh-cn wheel (requirements.txt), so no system font is assumed.
+    PDF_FONT_PATH = os.environ.get("PDF_FONT_PATH", "")
+    SLIP_MAX_TICKETS = _env_int("SLIP_MAX_TICKETS", 300)  # per department and PDF; the cover says if cut
 
     # Babel: Chinese by default, English on request.
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -63,10 +69,47 @@ class Config:
     # Who may re-inspect a resolved ticket: reporter, area (any inspector) or supervisor only.
     RECHECK_BY = os.environ.get("RECHECK_BY", "reporter")
 
+    # The SLA clock (app/services/sla.py): "calendar" hours, or "workdays" (weekends and official
+    # Chinese holidays do not count, from the chinesecalendar package).
+    SLA_CALENDAR = os.environ.get("SLA_CALENDAR", "calendar")
+    DUE_SOON_HOURS = _env_float("DUE_SOON_HOURS", 24.0)  # the desk marks these; the reminder job sends
+
+    # Scheduled jobs (app/jobs): run by `flask --app wsgi scheduler`, one holder of a database lease.
+    OVERDUE_CHECK_MINUTES = _env_int("OVERDUE_CHECK_MINUTES", 5)
+    DIGEST_HOUR = _env_int("DIGEST_HOUR", 8)  # local hour (TIMEZONE) of the daily department digest
+    SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 90)
+    JOB_RETRIES = _env_int("JOB_RETRIES", 3)
+    JOB_RETRY_DELAY_SECONDS = _env_float("JOB_RETRY_DELAY_SECONDS", 10.0)
+
+    # E-mail for notifications: off unless SMTP_HOST is set.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT = _env_float("SMTP_TIMEOUT", 10.0)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "xuncha@localhost")
+
     # Uploads: refuse oversize bodies before reading them (Flask has no limit by default).
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 25 * 1024 * 1024)
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 80_000_000)
     MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES + 1024 * 1024
+    # Files no photo row references are removed after this long (an upload may be mid-commit).
+    MEDIA_ORPHAN_GRACE_H = _env_float("MEDIA_ORPHAN_GRACE_H", 24.0)
+
+    # Evidence flags on photos (DESIGN §5): shown to supervisors, never blocking.
+    EVIDENCE_MAX_DISTANCE_M = _env_float("EVIDENCE_MAX_DISTANCE_M", 200.0)
+    EVIDENCE_MAX_TIME_DRIFT_H = _env_float("EVIDENCE_MAX_TIME_DRIFT_H", 24.0)
+    EVIDENCE_MAX_PHASH_DISTANCE = _env_int("EVIDENCE_MAX_PHASH_DISTANCE", 4)  # of 64 bits: near-identical
+
+    # The offline sync protocol (DESIGN §3, docs/sync-protocol.md).
+    SYNC_BATCH_LIMIT = _env_int("SYNC_BATCH_LIMIT", 50)  # reports (and, apart, actions) per request
+    SYNC_CHANGES_LIMIT = _env_int("SYNC_CHANGES_LIMIT", 200)  # changes per answer; the phone asks again
+    SYNC_MAX_PHOTOS = _env_int("SYNC_MAX_PHOTOS", 9)
+    SYNC_MAX_DESCRIPTION = _env_int("SYNC_MAX_DESCRIPTION", 1000)
+    SYNC_CLOCK_SKEW_S = _env_float("SYNC_CLOCK_SKEW_S", 600.0)  # how far in the future a capture may be
+    # A report outside the county boundary: "reject" it, or "accept" it (evidence flags mark it).
+    SYNC_OUTSIDE_COUNTY = os.environ.get("SYNC_OUTSIDE_COUNTY", "reject")
 
     # Security defaults Flask leaves open (DESIGN §10).
     SESSION_COOKIE_HTTPONLY = True
@@ -76,6 +119,15 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session; a long shift must not expire a form
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # OWASP minimum N=2^17 (Werkzeug's default is 2^15)
+    # How many reverse proxies (nginx) stand in front and set X-Forwarded-For; 0 for none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # Open311 GeoReport v2: reads need an api_key unless the county opens them to the public.
+    OPEN311_PUBLIC = _env_bool("OPEN311_PUBLIC", False)
+    OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "创城办")
+    # Login throttling: after this many failures an account (or an address) waits the lockout out.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
 
 
 class TestConfig(Config):
@@ -83,4 +135,6 @@ class TestConfig(Config):
 
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # Concurrency tests open one connection per thread (50 copies of one report at once).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60, "pool_timeout": 60}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # hashing speed is not under test

@@ -193,3 +193,29 @@ def test_one_address_guessing_many_accounts_is_throttled(client, create_user, ap
         assert _attempt(client, user.username, PASSWORD).status_code == 429
     finally:
         app.config["LOGIN_MAX_FAILURES_PER_IP"] = 30
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(create_user):
+    from app import create_app
+    from app.config import TestConfig
+
+    class ProxiedConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = db.engine.url.render_as_string(hide_password=False)
+        TRUSTED_PROXIES = 1
+        LOGIN_MAX_FAILURES_PER_IP = 3
+
+    proxied = create_app(ProxiedConfig)
+    client = proxied.test_client()
+    username = create_user("supervisor").username
+    db.session.commit()  # end this session's transaction: the second app writes through its own engine
+    with proxied.app_context():
+        for i in range(3):
+            client.post("/login", data={"username": f"ghost{i}", "password": "wrong-pass-1",
+                                        "csrf_token": _csrf(client)}, headers={"X-Forwarded-For": "203.0.113.9"})
+        other_address = client.post("/login", data={"username": username, "password": PASSWORD,
+                                                     "csrf_token": _csrf(client)},
+                                    headers={"X-Forwarded-For": "198.51.100.7"})
+        assert other_address.status_code == 302
+        from app.models import LoginAttempt
+
+        assert {a.ip for a in db.session.query(LoginAttempt)} == {"203.0.113.9", "198.51.100.7"}
