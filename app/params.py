@@ -9,6 +9,9 @@ from app.services.ticket_queries import TicketFilter
 from app.timeutil import parse_iso_with_offset
 
 
+MAX_INT = 2**31 - 1
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 that says why not."""
     data = request.get_json(silent=True)
@@ -17,14 +20,23 @@ def json_body() -> dict:
     return data
 
 
+def is_whole_number(value: object) -> bool:
+    """A JSON integer (not a boolean) that fits the database's 32-bit id and version columns."""
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT <= value <= MAX_INT
+
+
 def int_arg(name: str, default: int) -> int:
+    """A whole-number query argument; out of the 32-bit range is refused, never passed to SQL."""
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed(_("%(name)s must be a whole number.", name=name), field=name) from None
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ValidationFailed(_("%(name)s is out of range.", name=name), field=name)
+    return value
 
 
 def bool_arg(name: str) -> bool | None:

@@ -1,0 +1,198 @@
+"""GET /api/v1/openapi.json: the API described for clients and for fuzzing (schemathesis).
+
+Written by hand, next to the code it describes; tests/api/test_openapi_document.py fails when an
+/api/v1 route is missing here or a documented one does not exist.
+"""
+from __future__ import annotations
+
+from app.api import bp
+
+SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+STATUSES = ["reported", "assigned", "in_progress", "resolved", "closed", "returned", "reopened", "invalid",
+            "duplicate"]
+ACTIONS = ["assign", "accept", "resolve", "return", "close", "reopen", "mark_duplicate", "mark_invalid"]
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "field"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}}}},
+}
+TICKET_SUMMARY = {
+    "type": "object",
+    "required": ["id", "case_number", "status", "version", "category_code", "lat", "lon"],
+    "properties": {
+        "id": {"type": "integer"}, "case_number": {"type": "string"}, "status": {"enum": STATUSES},
+        "version": {"type": "integer"}, "category_code": {"type": "string"},
+        "department_code": {"type": ["string", "null"]}, "area_code": {"type": ["string", "null"]},
+        "lat": {"type": "number"}, "lon": {"type": "number"}, "address": {"type": "string"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": ["string", "null"]}, "overdue": {"type": "boolean"}, "report_count": {"type": "integer"},
+    },
+}
+TICKET_DETAIL = {"allOf": [TICKET_SUMMARY, {"type": "object", "required": ["photos", "events"], "properties": {
+    "photos": {"type": "array", "items": {"type": "object"}},
+    "events": {"type": "array", "items": {"type": "object", "properties": {
+        "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}, "actor": {"type": "string"},
+        "at": {"type": "string"}, "note": {"type": "string"}}}},
+    "allowed_actions": {"type": "array", "items": {"enum": ACTIONS}}}}]}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict | None = None, status: str = "200") -> dict:
+    answers = {status: {"description": description, **(_json(schema) if schema else {})}}
+    for code, why in (("400", "malformed request"), ("401", "not logged in / bad token"),
+                      ("403", "role may not do this"), ("404", "not found or not yours"),
+                      ("409", "stale version or state does not allow it"), ("413", "body too large"),
+                      ("415", "unsupported media type"), ("422", "invalid input")):
+        answers[code] = {"description": why, **_json({"$ref": "#/components/schemas/Error"})}
+    return answers
+
+
+def _path_int(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PAGE = _query("page", {"type": "integer", "minimum": 1})
+TICKET_FILTERS = [
+    PAGE, _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+    _query("status", {"type": "string"}, "comma-separated statuses"), _query("department", {"type": "string"}),
+    _query("category", {"type": "string"}), _query("area", {"type": "string"}),
+    _query("overdue", {"type": "boolean"}), _query("q", {"type": "string"}, "case number, address or text"),
+    _query("from", {"type": "string", "format": "date-time"}), _query("to", {"type": "string", "format": "date-time"}),
+    _query("sort", {"type": "string", "example": "-received_at"}),
+]
+REPORT = {
+    "type": "object",
+    "required": ["client_id", "category_code", "lat", "lon", "captured_at", "location_source"],
+    "properties": {
+        "client_id": {"type": "string", "format": "uuid"}, "category_code": {"type": "string"},
+        "description": {"type": "string"}, "lat": {"type": "number"}, "lon": {"type": "number"},
+        "accuracy_m": {"type": ["number", "null"]}, "location_source": {"enum": ["device", "exif", "manual"]},
+        "captured_at": {"type": "string", "format": "date-time"}, "address": {"type": "string"},
+        "photos": {"type": "array", "items": SHA256},
+    },
+}
+
+
+def document() -> dict:
+    paths = {
+        "/categories": {"get": {"summary": "Problem categories", "responses": _ok("categories")}},
+        "/areas": {"get": {"summary": "County boundary and townships (GeoJSON)", "responses": _ok("areas")}},
+        "/tickets": {"get": {"summary": "Tickets the caller may see, filtered and paged",
+                             "parameters": TICKET_FILTERS,
+                             "responses": _ok("a page", {"type": "object", "required": ["tickets", "total"],
+                                                         "properties": {"tickets": {"type": "array",
+                                                                                    "items": TICKET_SUMMARY},
+                                                                        "total": {"type": "integer"}}})}},
+        "/tickets/{ticket_id}": {"get": {"summary": "One ticket with photos and history",
+                                         "parameters": [_path_int("ticket_id")],
+                                         "responses": _ok("the ticket", TICKET_DETAIL)}},
+        "/tickets/{ticket_id}/actions/{action}": {"post": {
+            "summary": "A lifecycle action", "parameters": [
+                _path_int("ticket_id"), {"name": "action", "in": "path", "required": True,
+                                         "schema": {"enum": ACTIONS}}],
+            "requestBody": {"required": True, **_json({"type": "object", "required": ["version"], "properties": {
+                "version": {"type": "integer"}, "note": {"type": "string"}, "photos": {"type": "array",
+                                                                                      "items": SHA256},
+                "department_code": {"type": "string"}, "duplicate_of": {"type": ["string", "integer"]}}})},
+            "responses": _ok("the ticket after the action", TICKET_DETAIL)}},
+        "/tickets/accept": {"post": {
+            "summary": "Bulk accept (department)",
+            "requestBody": {"required": True, **_json({"type": "object", "required": ["tickets"], "properties": {
+                "tickets": {"type": "array", "items": {"type": "object", "required": ["id", "version"],
+                                                       "properties": {"id": {"type": "integer"},
+                                                                      "version": {"type": "integer"}}}}}})},
+            "responses": _ok("one outcome per ticket")}},
+        "/tickets/{ticket_id}/reports/{report_id}/split": {"post": {
+            "summary": "Split a wrongly linked repeat into its own ticket (supervisor)",
+            "parameters": [_path_int("ticket_id"), _path_int("report_id")],
+            "requestBody": {"required": True, **_json({"type": "object", "properties": {"note": {"type": "string"}}})},
+            "responses": _ok("the new ticket", TICKET_SUMMARY, "201")}},
+        "/triage/{queue}": {"get": {"summary": "Supervisor triage queues", "parameters": [
+            {"name": "queue", "in": "path", "required": True, "schema": {"enum": ["unrouted", "returned",
+                                                                                   "overdue"]}}, PAGE],
+            "responses": _ok("a page of the queue")}},
+        "/recheck": {"get": {"summary": "Re-inspection tasks of the caller", "parameters": [PAGE],
+                             "responses": _ok("tasks")}},
+        "/device-tokens": {"post": {
+            "summary": "Issue a device token to the logged-in user",
+            "requestBody": {"required": True, **_json({"type": "object", "properties": {
+                "label": {"type": "string"}, "device_id": {"type": "string"}}})},
+            "responses": _ok("the token (shown once)", {"type": "object", "required": ["token"]}, "201")}},
+        "/device-tokens/current": {"delete": {"summary": "Revoke the token this request uses",
+                                              "responses": {"204": {"description": "revoked"},
+                                                            **{k: v for k, v in _ok("").items() if k != "200"}}}},
+        "/map/clusters": {"get": {"summary": "Clustered tickets in a viewport (GeoJSON)", "parameters": [
+            {"name": "bbox", "in": "query", "required": True, "schema": {"type": "string"},
+             "description": "minLon,minLat,maxLon,maxLat"},
+            {"name": "zoom", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                                          "maximum": 22}},
+            *TICKET_FILTERS[2:]], "responses": _ok("FeatureCollection")}},
+        "/map/areas": {"get": {"summary": "Area outlines in the tiles' datum", "responses": _ok("FeatureCollection")}},
+        "/notifications": {"get": {"summary": "The caller's notifications", "parameters": [PAGE],
+                                   "responses": _ok("notifications with unread count")}},
+        "/notifications/{notification_id}/read": {"post": {"summary": "Mark one read",
+                                                           "parameters": [_path_int("notification_id")],
+                                                           "responses": _ok("the notification")}},
+        "/notifications/read": {"post": {"summary": "Mark all read", "responses": _ok("how many")}},
+        "/photos/{sha256}": {
+            "put": {"summary": "Upload a photo under its SHA-256 (201 new, 200 known)",
+                    "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
+                    "requestBody": {"required": True, "content": {
+                        mime: {"schema": {"type": "string", "format": "binary"}}
+                        for mime in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")}},
+                    "responses": _ok("already stored", status="200") | {"201": {"description": "stored"}}},
+            "get": {"summary": "Photo metadata", "parameters": [{"name": "sha256", "in": "path", "required": True,
+                                                                 "schema": SHA256}],
+                    "responses": _ok("metadata")}},
+        "/photos/{sha256}/{variant}": {"get": {
+            "summary": "Web-size image or thumbnail (JPEG, no metadata)",
+            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256},
+                           {"name": "variant", "in": "path", "required": True, "schema": {"enum": ["web", "thumb"]}}],
+            "responses": {"200": {"description": "JPEG", "content": {"image/jpeg": {}}},
+                          **{k: v for k, v in _ok("").items() if k != "200"}}}},
+        "/photos/{sha256}/original": {"get": {
+            "summary": "The original upload (supervisors and admins)",
+            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
+            "responses": {"200": {"description": "the file"}, **{k: v for k, v in _ok("").items() if k != "200"}}}},
+        "/sync": {"post": {
+            "summary": "Offline sync: a batch of reports (and queued re-inspection actions) plus the change feed",
+            "requestBody": {"required": True, **_json({"type": "object", "properties": {
+                "device_id": {"type": "string"}, "cursor": {"type": "integer", "minimum": 0},
+                "sent_at": {"type": "string", "format": "date-time"},
+                "reports": {"type": "array", "maxItems": 50, "items": REPORT},
+                "actions": {"type": "array", "maxItems": 50, "items": {"type": "object"}}}})},
+            "responses": _ok("one result per item, changes and a new cursor", {
+                "type": "object", "required": ["results", "changes", "cursor"]})}},
+        "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Xuncha API", "version": "1",
+                 "description": "Field inspection for the civilized-city campaign. Errors are "
+                                "{\"error\": {\"code\", \"message\", \"field\"}}. Cookie-authenticated writes "
+                                "need the X-CSRFToken header. See docs/sync-protocol.md for /sync."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": {"Error": ERROR},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "a device token (POST /device-tokens)"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        },
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return document()
