@@ -5,16 +5,19 @@ from functools import wraps
 
 from flask import Flask, g, request
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
 from app.errors import Forbidden, Unauthorized, render_error
+from app.extensions import sqlite_read_only
 from app.models import Role
 from app.services import users
 from app.services.actor import Actor
 from app.timeutil import now_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def current_actor() -> Actor | None:
@@ -28,7 +31,8 @@ def current_actor() -> Actor | None:
         if found is None:
             raise Unauthorized(_("The device token is not valid or was revoked."), code="invalid_token")
         user, token = found
-        token.last_used_at = now_utc()
+        if request.method in UNSAFE_METHODS:  # reads stay read-only (SQLite: no write lock)
+            token.last_used_at = now_utc()
         g.token_id = token.id
         actor = Actor.of(user)
     elif current_user.is_authenticated:
@@ -101,9 +105,16 @@ def register_security(app: Flask) -> None:
 
     @app.before_request
     def _forget_previous_actor():
-        # g lives as long as the app context, which a test (or a CLI) may share across requests.
-        g.pop("actor", None)
-        g.pop("token_id", None)
+        # g lives as long as the app context, which a test (or a CLI) may share across requests:
+        # forget what the last request cached (our actor, Flask-Login's user, Flask-WTF's token).
+        for name in ("actor", "token_id", "_login_user", "csrf_token"):
+            g.pop(name, None)
+        refresh_locale()  # Flask-Babel caches the locale per app context, too
+        sqlite_read_only.set(request.method in SAFE_METHODS)
+
+    @app.teardown_request
+    def _writes_allowed_again(_exc):
+        sqlite_read_only.set(False)
 
     @app.after_request
     def security_headers(response):
