@@ -20,8 +20,9 @@ from app.services import photos
 from app.services.users import issue_device_token
 from tests.factories import PASSWORD, SEAT, actor_of
 
-A, I, I2, D, D2, S, AD = "anonymous", "inspector", "other_inspector", "department", "other_department", \
-    "supervisor", "admin"
+# One short name per role keeps the table readable.
+A, I, I2, D, D2, S, AD = (  # noqa: E741
+    "anonymous", "inspector", "other_inspector", "department", "other_department", "supervisor", "admin")
 ROLES = (A, I, I2, D2, D, S, AD)  # the own department acts after the other one tried
 LOGGED_IN = ROLES[1:]
 PASS = "pass"  # authorised: any answer but 401/403/404 and never a 5xx (state may have moved on)
