@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_babel import gettext as _
@@ -85,23 +86,35 @@ def page_auth(*roles: Role):
     return decorator
 
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "manifest-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+def content_security_policy(tile_url: str = "") -> str:
+    """No inline scripts or styles anywhere; images from this site, plus the map tile server if any."""
+    images = "img-src 'self' data: blob:"
+    if tile_url:
+        parts = urlsplit(tile_url)
+        labels = parts.netloc.split(".")
+        if "{s}" in labels[0]:  # rotating subdomains (a.tile…, t0.tianditu…): CSP allows only "*." there
+            labels[0] = "*"
+        host = ".".join(labels)
+        images += f" {parts.scheme}://{host}"
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        images,
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
 
 
 def register_security(app: Flask) -> None:
     """Security headers on every response; CSRF failures as clear 4xx answers."""
+
+    policy = content_security_policy(app.config.get("TILE_URL", ""))
 
     @app.before_request
     def _forget_previous_actor():
@@ -118,7 +131,7 @@ def register_security(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -219,3 +219,15 @@ def test_behind_a_trusted_proxy_the_client_address_counts(create_user):
         from app.models import LoginAttempt
 
         assert {a.ip for a in db.session.query(LoginAttempt)} == {"203.0.113.9", "198.51.100.7"}
+
+
+@pytest.mark.parametrize(("tile_url", "allowed"), [
+    ("", "img-src 'self' data: blob:;"),
+    ("https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}", "img-src 'self' data: blob: https://*.tianditu.gov.cn;"),
+])
+def test_csp_allows_images_from_the_configured_tile_server_only(tile_url, allowed):
+    from app.security import content_security_policy
+
+    policy = content_security_policy(tile_url) + ";"
+    assert allowed in policy
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
