@@ -19,11 +19,12 @@ from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.extensions import csrf, db
 from app.models import FINAL_STATUSES, Category, Role, Ticket
 from app.open311.render import respond
+from app.params import time_arg
 from app.services import users
 from app.services.access import visible_to
 from app.services.actor import Actor
 from app.services.tickets import NewReport, ingest_report
-from app.timeutil import now_utc, parse_iso_with_offset, to_local
+from app.timeutil import now_utc, to_local
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # a key-authenticated API, no cookies
@@ -118,17 +119,6 @@ def service_definition(code: str, fmt: str):
     return respond("service_definition", {"service_code": category.code, "attributes": []}, fmt)
 
 
-def _time_param(name: str):
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return parse_iso_with_offset(raw)
-    except ValueError:
-        raise ValidationFailed(_("%(name)s must be an ISO 8601 time with an offset.", name=name),
-                               field=name) from None
-
-
 @bp.get("/requests.<fmt>")
 def list_requests(fmt: str):
     fmt = _fmt(fmt)
@@ -142,8 +132,8 @@ def list_requests(fmt: str):
         codes = [c for c in (request.args.get("service_code") or "").split(",") if c]
         if codes:
             query = query.join(Category, Ticket.category_id == Category.id).where(Category.code.in_(codes))
-        end = _time_param("end_date") or now_utc()
-        start = _time_param("start_date") or end - MAX_SPAN
+        end = time_arg("end_date") or now_utc()
+        start = time_arg("start_date") or end - MAX_SPAN
         if end - start > MAX_SPAN:
             raise ValidationFailed(_("The date range may span at most 90 days."), field="start_date")
         query = query.where(Ticket.received_at >= start, Ticket.received_at <= end)
