@@ -1,6 +1,7 @@
 """Who is calling, and may they: session or bearer token → Actor; role checks; security headers."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from app.timeutil import now_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def current_actor() -> Actor | None:
@@ -32,8 +34,12 @@ def current_actor() -> Actor | None:
         if found is None:
             raise Unauthorized(_("The device token is not valid or was revoked."), code="invalid_token")
         user, token = found
-        if request.method in UNSAFE_METHODS:  # reads stay read-only (SQLite: no write lock)
-            token.last_used_at = now_utc()
+        now = now_utc()
+        # Reads stay read-only (SQLite: no write lock), and a busy device writes this at most
+        # every few minutes: it is for spotting lost phones, not an access log.
+        if request.method in UNSAFE_METHODS and (
+                token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL):
+            token.last_used_at = now
         g.token_id = token.id
         actor = Actor.of(user)
     elif current_user.is_authenticated:

@@ -10,15 +10,16 @@ from flask_login import current_user, login_user, logout_user
 from app.auth.forms import LoginForm
 from app.extensions import db
 from app.models import Role
-from app.services import users
+from app.services import login_guard, users
+from app.timeutil import now_utc
 
 bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {
-    Role.INSPECTOR: "web.ticket_list",
-    Role.DEPARTMENT: "web.ticket_list",
-    Role.SUPERVISOR: "web.ticket_list",
-    Role.ADMIN: "web.ticket_list",
+    Role.INSPECTOR: "pwa.shell",  # the offline-first capture app
+    Role.DEPARTMENT: "web.desk_queue",
+    Role.SUPERVISOR: "web.triage_queue",
+    Role.ADMIN: "admin.overview",
 }
 
 
@@ -44,7 +45,16 @@ def login():
     error = None
     status = 200
     if form.validate_on_submit():
+        now, ip = now_utc(), request.remote_addr or "unknown"
+        verdict = login_guard.check(form.username.data, ip, now)
+        if not verdict.allowed:
+            minutes = -(-verdict.retry_after_s // 60)
+            error = _("Too many failed attempts. Try again in %(n)d minutes.", n=minutes)
+            return render_template("auth/login.html", form=form, error=error), 429, {
+                "Retry-After": str(verdict.retry_after_s)}
         user = users.authenticate(form.username.data, form.password.data)
+        login_guard.record(form.username.data, ip, success=user is not None and user.active, now=now)
+        db.session.commit()
         if user is None:
             error, status = _("Wrong username or password."), 401
         elif not user.active:

@@ -144,7 +144,7 @@ def test_session_cookie_is_httponly_and_samesite(client, create_user):
     user = create_user("supervisor")
     resp = client.post("/login", data={"username": user.username, "password": PASSWORD,
                                        "csrf_token": _csrf(client)})
-    cookie = resp.headers["Set-Cookie"]
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
