@@ -1,0 +1,73 @@
+"""Photos: upload by content hash, metadata, and the files (web image, thumbnail, original)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, request, send_file
+
+from app.api import bp
+from app.api.serializers import photo_out
+from app.extensions import db
+from app.models import Role
+from app.security import api_auth, current_actor
+from app.services import photos
+
+ONE_YEAR_S = 365 * 24 * 3600
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
+              "image/heif": ".heif"}
+
+
+@bp.put("/photos/<sha256>")
+@api_auth()
+def put_photo(sha256: str):
+    """Raw image bytes; 201 when new, 200 when these bytes were stored before."""
+    actor = current_actor()
+    db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
+    photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
+    db.session.commit()
+    return photo_out(photo, with_original=actor.is_supervisor), 201 if created else 200
+
+
+def _capped_body() -> bytes:
+    """The body, refused with 413 before it is read whole if larger than allowed (chunked bodies too).
+
+    A Content-Length over the limit is refused unread. A chunked body is read up to one byte past
+    the limit, which store_photo refuses: that byte tells "too large" from "exactly the limit".
+    """
+    request.max_content_length = current_app.config["MAX_PHOTO_BYTES"] + 1
+    return request.get_data(cache=False)
+
+
+@bp.get("/photos/<sha256>")
+@api_auth()
+def get_photo(sha256: str):
+    actor = current_actor()
+    return photo_out(photos.get_viewable_photo(sha256, actor), with_original=actor.is_supervisor)
+
+
+@bp.get("/photos/<sha256>/<any(web, thumb):variant>")
+@api_auth()
+def get_photo_file(sha256: str, variant: str):
+    photo = photos.get_viewable_photo(sha256, current_actor())
+    return _send(photos.file_for(photo, variant), "image/jpeg", etag=f"{photo.sha256}-{variant}")
+
+
+@bp.get("/photos/<sha256>/original")
+@api_auth(Role.SUPERVISOR, Role.ADMIN)
+def get_photo_original(sha256: str):
+    """The untouched upload, GPS and all: supervisors and admins only."""
+    photo = photos.get_viewable_photo(sha256, current_actor())
+    response = _send(photos.file_for(photo, "original"), photo.mime, etag=photo.sha256)
+    filename = photo.sha256 + EXTENSIONS.get(photo.mime, "")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def _send(path: Path, mimetype: str, *, etag: str):
+    response = send_file(path, mimetype=mimetype, etag=etag, conditional=True, max_age=ONE_YEAR_S)
+    # The URL names the content by its hash, so it never changes; private: only authorised users may see it.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.immutable = True
+    return response

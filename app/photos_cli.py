@@ -1,0 +1,54 @@
+"""`flask --app wsgi photos reprocess | check`: rebuild derivatives; compare files with rows."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.extensions import db
+from app.models import Photo
+from app.services import photos
+from app.services.media_cleanup import scan_media
+
+photos_cli = AppGroup("photos", help="Photo files: rebuild derivatives, check files against rows.")
+BATCH = 100
+
+
+@photos_cli.command("reprocess")
+@click.option("--sha", "hashes", multiple=True, help="Only this photo (repeatable); default: every photo.")
+def reprocess(hashes: tuple[str, ...]) -> None:
+    """Rebuild every web image and thumbnail from its original."""
+    query = sa.select(Photo.sha256).order_by(Photo.sha256)
+    if hashes:
+        query = query.where(Photo.sha256.in_([h.lower() for h in hashes]))
+    done = failed = 0
+    for position, sha in enumerate(db.session.scalars(query).all(), start=1):
+        try:
+            photos.rebuild_derivatives(db.session.get(Photo, sha))
+            done += 1
+        except (DomainError, OSError) as exc:
+            failed += 1
+            click.echo(f"{sha}: {getattr(exc, 'message', exc)}", err=True)
+        if position % BATCH == 0:
+            db.session.commit()
+    db.session.commit()
+    click.echo(f"Rebuilt {done} photos; {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
+@photos_cli.command("check")
+def check() -> None:
+    """List orphaned files and rows whose files are missing; exit 1 if an original is missing."""
+    scan = scan_media()
+    for sha in scan.missing_originals:
+        click.echo(f"missing original: {sha}")
+    for sha in scan.missing_derivatives:
+        click.echo(f"missing derivative: {sha}")
+    for path in scan.orphans:
+        click.echo(f"orphaned file: {path}")
+    click.echo(f"{scan.rows} photos, {len(scan.missing_originals)} missing originals, "
+               f"{len(scan.missing_derivatives)} missing derivatives, {len(scan.orphans)} orphaned files.")
+    if scan.missing_originals:
+        raise SystemExit(1)
