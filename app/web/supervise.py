@@ -1,0 +1,155 @@
+"""Supervisor pages: dashboard, map, department ranking (通报), exports and assignment slips."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Response, current_app, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Area, Category, Department, Role, TicketStatus
+from app.params import ticket_filter
+from app.security import current_actor, page_auth
+from app.services import exports, kpis, ranking, slips
+from app.services.kpis import Period
+from app.timeutil import now_utc, to_local
+from app.web import bp
+from app.web.labels import STATUS_LABELS
+
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+PERIOD_DAYS = (7, 30, 90, 365)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(now: datetime) -> Period:
+    """?start=YYYY-MM-DD&end=YYYY-MM-DD (local days, inclusive), else ?days=N (default 30) up to today."""
+    start, end = request.args.get("start"), request.args.get("end")
+    if start or end:
+        try:
+            first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
+        except ValueError:
+            raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."), field="start") from None
+        if last < first or (last - first).days > 3660:
+            raise ValidationFailed(_("The period must end after it starts and last at most ten years."),
+                                   field="end")
+        return Period.of_local_dates(first, last)
+    days = request.args.get("days", "30")
+    if not days.isdigit() or int(days) not in PERIOD_DAYS:
+        raise ValidationFailed(_("Choose a period of 7, 30, 90 or 365 days."), field="days")
+    return Period.last_days(int(days), now)
+
+
+def _period_label(period: Period) -> str:
+    last = to_local(period.end) - timedelta(days=1)
+    return f"{to_local(period.start):%Y-%m-%d} – {last:%Y-%m-%d}"
+
+
+def _names(by: str) -> dict[int, object]:
+    model = {"department": Department, "category": Category, "area": Area}[by]
+    return {row.id: row for row in db.session.scalars(sa.select(model))}
+
+
+@bp.get("/supervise")
+@page_auth(*SUPERVISORS)
+def supervise_dashboard():
+    now = now_utc()
+    period = _period(now)
+    by = request.args.get("by", "department")
+    if by not in kpis.GROUPINGS:
+        raise ValidationFailed(_("Group by department, category or area."), field="by")
+    overall = kpis.kpis(period, now)[None]
+    groups = kpis.kpis(period, now, by=by)
+    names = _names(by)
+    rows = sorted(((names.get(key), kpi) for key, kpi in groups.items()),
+                  key=lambda item: (-(item[1].open + item[1].new), getattr(item[0], "code", "~")))
+    trend = kpis.trend(period)
+    chart = {"days": [d.isoformat() for d in trend.days], "new": trend.new, "resolved": trend.resolved,
+             "labels": {"new": _("New"), "resolved": _("Resolved")}}
+    return render_template("supervise/dashboard.html", overall=overall, rows=rows, by=by, chart=chart,
+                           period_label=_period_label(period), days=PERIOD_DAYS, args=request.args)
+
+
+@bp.get("/supervise/map")
+@page_auth(*SUPERVISORS)
+def supervise_map():
+    config = current_app.config
+    categories = db.session.scalars(sa.select(Category).where(Category.active).order_by(Category.code)).all()
+    departments = db.session.scalars(sa.select(Department).where(Department.active, ~Department.is_placeholder)
+                                     .order_by(Department.code)).all()
+    areas = db.session.scalars(sa.select(Area).where(Area.kind != "county").order_by(Area.code)).all()
+    return render_template(
+        "supervise/map.html", categories=categories, departments=departments, areas=areas,
+        statuses=[s.value for s in TicketStatus], args=request.args, days=PERIOD_DAYS,
+        status_labels={s.value: str(STATUS_LABELS[s.value]) for s in TicketStatus},
+        tiles={"url": config["TILE_URL"], "attribution": config["TILE_ATTRIBUTION"],
+               "datum": config["TILE_CRS"], "max_zoom": config["TILE_MAX_ZOOM"]})
+
+
+@bp.get("/supervise/ranking")
+@page_auth(*SUPERVISORS)
+def supervise_ranking():
+    now = now_utc()
+    period = _period(now)
+    rows = ranking.department_ranking(period, now)
+    return render_template("supervise/ranking.html", rows=rows, period_label=_period_label(period),
+                           previous_label=_period_label(period.previous()), days=PERIOD_DAYS, args=request.args)
+
+
+def _ranking_filename(period: Period, suffix: str) -> str:
+    return f"ranking-{to_local(period.start):%Y%m%d}-{suffix}"
+
+
+@bp.get("/supervise/ranking.xlsx")
+@page_auth(*SUPERVISORS)
+def supervise_ranking_xlsx():
+    now = now_utc()
+    period = _period(now)
+    title = _("Department ranking %(period)s", period=_period_label(period))
+    data = exports.ranking_xlsx(ranking.department_ranking(period, now), title)
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{_ranking_filename(period, "ranking.xlsx")}"'})
+
+
+@bp.get("/supervise/ranking.csv")
+@page_auth(*SUPERVISORS)
+def supervise_ranking_csv():
+    now = now_utc()
+    period = _period(now)
+    data = exports.ranking_csv(ranking.department_ranking(period, now))
+    return Response(data.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_ranking_filename(period, "ranking.csv")}"'})
+
+
+@bp.get("/supervise/export.<any(csv, xlsx):fmt>")
+@page_auth(*SUPERVISORS)
+def supervise_export(fmt: str):
+    """Tickets matching the ticket-list filters (status, category, department, area, overdue, from, to, q)."""
+    now = now_utc()
+    actor = current_actor()
+    flt = ticket_filter()
+    name = f"tickets-{to_local(now):%Y%m%d-%H%M}.{fmt}"
+    if fmt == "csv":
+        chunks = exports.tickets_csv(exports.ticket_rows(actor, flt, now))
+        body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+        return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    spooled = exports.tickets_xlsx(exports.ticket_rows(actor, flt, now), exports.export_title(_("Tickets"), now))
+    return Response(exports.read_and_close(spooled), mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/supervise/slips.pdf")
+@page_auth(*SUPERVISORS)
+def supervise_slips():
+    """?department=CODE (repeatable) and/or ?ids=1,2,3; without ids: every open and overdue ticket."""
+    now = now_utc()
+    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()]
+    codes = request.args.getlist("department") or None
+    sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
+    actor = current_actor()
+    issuer = db.session.get(Department, actor.department_id).name_zh if actor.department_id else _("Supervisor")
+    pdf = slips.render(sections, now, lambda tid: url_for("web.ticket_detail", ticket_id=tid, _external=True),
+                       issuer)
+    name = f"slips-{to_local(now):%Y%m%d-%H%M}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -1,0 +1,111 @@
+// The supervisor map: server-side clusters for the viewport, area outlines and a heatmap.
+// Leaflet and leaflet.heat are the vendored UMD builds loaded before this module (window.L),
+// because leaflet.heat attaches itself to the global L.
+import {loadTicketPopup} from './map-popup.js';
+import {filterParams, initialView, rememberView} from './map-state.js';
+
+const L = window.L;
+const element = document.getElementById('map');
+const config = element.dataset;
+const labels = JSON.parse(config.labels);
+const form = document.getElementById('map-filters');
+const total = document.getElementById('map-total');
+
+const map = L.map(element, {maxZoom: Number(config.maxZoom) || 18, minZoom: 3});  // SVG: dots take CSS colours
+if (config.tileUrl) {
+  L.tileLayer(config.tileUrl, {attribution: config.tileAttribution, maxZoom: Number(config.maxZoom) || 18})
+    .addTo(map);
+}
+// No tile URL (tests, a demo without internet): a plain background with the area outlines.
+
+const markers = L.layerGroup().addTo(map);
+const heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.25});
+const areas = L.geoJSON(null, {style: {color: '#1a5fb4', weight: 2, fill: false, dashArray: '4 4'}}).addTo(map);
+L.control.layers(null, {[labels.markers]: markers, [labels.heat]: heat, [labels.areas]: areas}).addTo(map);
+
+let inFlight = null;
+
+function clusterIcon(feature) {
+  const {count, statuses} = feature.properties;
+  const [dominant] = Object.entries(statuses).sort((a, b) => b[1] - a[1])[0];
+  const size = count < 10 ? 'small' : count < 1000 ? 'medium' : 'large';
+  return L.divIcon({
+    className: `cluster cluster-${size} status-${dominant}`,
+    html: `<span>${Number(count).toLocaleString()}</span>`,
+    iconSize: null,
+  });
+}
+
+function draw(collection) {
+  markers.clearLayers();
+  const points = [];
+  let max = 1;
+  for (const feature of collection.features) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const props = feature.properties;
+    points.push([lat, lon, props.count]);
+    max = Math.max(max, props.count);
+    if (props.count === 1) {
+      const dot = L.circleMarker([lat, lon], {radius: 7, weight: 2, className: `ticket-dot status-${props.status}`});
+      dot.bindPopup('', {minWidth: 200});
+      dot.on('popupopen', (event) => loadTicketPopup(event.popup, props.id, {
+        apiBase: config.ticketApi, pageBase: config.ticketPage, labels,
+      }));
+      markers.addLayer(dot);
+    } else {
+      const cluster = L.marker([lat, lon], {icon: clusterIcon(feature), title: String(props.count)});
+      cluster.on('click', () => map.setView([lat, lon], Math.min(map.getZoom() + 2, map.getMaxZoom())));
+      markers.addLayer(cluster);
+    }
+  }
+  heat.setOptions({max});
+  heat.setLatLngs(points);
+  total.textContent = `${Number(collection.total).toLocaleString()} ${labels.tickets}`;
+  element.dataset.features = String(collection.features.length);  // for people and tests alike
+}
+
+async function refresh() {
+  if (inFlight) inFlight.abort();
+  inFlight = new AbortController();
+  const bounds = map.getBounds();
+  const params = filterParams();
+  params.set('bbox', [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+    .map((v) => v.toFixed(6)).join(','));
+  params.set('zoom', String(map.getZoom()));
+  try {
+    const response = await fetch(`${config.clustersUrl}?${params}`, {
+      credentials: 'same-origin', headers: {Accept: 'application/json'}, signal: inFlight.signal,
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    draw(await response.json());
+  } catch (error) {
+    if (error.name !== 'AbortError') total.textContent = labels.failed;
+  }
+  rememberView(map, form);
+}
+
+function linkExports() {
+  const query = filterParams().toString();
+  for (const id of ['export-xlsx', 'export-csv']) {
+    const link = document.getElementById(id);
+    if (link) link.href = `${link.href.split('?')[0]}${query ? `?${query}` : ''}`;
+  }
+}
+
+async function start() {
+  linkExports();
+  map.on('moveend', refresh);
+  const response = await fetch(config.areasUrl, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
+  const outlines = response.ok ? await response.json() : {features: []};
+  areas.addData(outlines);
+  const view = initialView();
+  if (view) {
+    map.setView([view.lat, view.lon], view.zoom);
+  } else if (outlines.features.length) {
+    map.fitBounds(areas.getBounds());
+  } else {
+    map.setView([30, 120], 10);
+  }
+}
+
+start();

@@ -1,0 +1,94 @@
+"""Department ranking and ticket exports as files: XLSX that openpyxl reads back, CSV with a BOM."""
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app import seed
+from app.extensions import db
+from app.models import Department, Ticket, TicketStatus
+from app.services import exports
+from app.services.actor import Actor
+from app.services.ticket_queries import TicketFilter
+from app.timeutil import now_utc
+
+
+@pytest.fixture
+def supervisor_client(county, create_user, login):
+    return login(create_user("supervisor"))
+
+
+@pytest.fixture
+def seeded(county):
+    seed.seed_tickets(400, seed=5, days=45)
+    db.session.commit()
+
+
+def test_ranking_xlsx_is_formatted_and_has_a_row_per_department(seeded, supervisor_client):
+    response = supervisor_client.get("/supervise/ranking.xlsx?days=30")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "C3"
+    header = [c.value for c in sheet[2]]
+    assert header[:2] == ["排名", "责任单位"]
+    assert sheet["A2"].font.bold
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    handling = db.session.scalar(sa.select(sa.func.count(Department.id)).where(
+        Department.active, ~Department.is_placeholder))
+    assert len(rows) >= handling
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    rates = [float(r[4].rstrip("%")) for r in rows if r[4]]
+    assert rates == sorted(rates, reverse=True)  # ranked by on-time closure rate
+
+
+def test_ranking_csv_has_a_bom_and_the_same_rows(seeded, supervisor_client):
+    response = supervisor_client.get("/supervise/ranking.csv?days=30")
+    text = response.data.decode("utf-8")
+    assert text.startswith(exports.CSV_BOM)
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    xlsx = load_workbook(io.BytesIO(supervisor_client.get("/supervise/ranking.xlsx?days=30").data)).active
+    assert [r[1] for r in rows[1:]] == [r[1] for r in xlsx.iter_rows(min_row=3, values_only=True)]
+
+
+def test_ticket_export_xlsx_has_exactly_the_filtered_tickets(seeded, supervisor_client):
+    response = supervisor_client.get("/supervise/export.xlsx?department=CGZF&status=assigned")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    expected = db.session.scalars(sa.select(Ticket.case_number).join(Department).where(
+        Department.code == "CGZF", Ticket.status == TicketStatus.ASSIGNED)
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc())).all()
+    assert expected and [r[0] for r in rows] == expected
+    assert {r[1] for r in rows} == {"已派遣"}
+
+
+def test_ticket_export_csv_streams_in_pieces(seeded, supervisor_client):
+    since = quote(seed.now_utc().replace(year=2000).isoformat())
+    response = supervisor_client.get(f"/supervise/export.csv?from={since}")
+    assert response.is_streamed
+    chunks = list(response.response)
+    assert len(chunks) >= 2  # a piece per thousand rows, the header first
+    text = b"".join(chunks).decode("utf-8")
+    assert text.startswith(exports.CSV_BOM)
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert len(rows) == 1 + 400
+
+
+def test_ticket_rows_are_a_generator_fetching_in_batches(seeded):
+    rows = exports.ticket_rows(Actor(None, "supervisor"), TicketFilter(), now_utc())
+    assert iter(rows) is rows
+    assert len(next(rows)) == len(exports.ticket_header())
+    rows.close()  # as when a download is cut short: the cursor closes with it
+
+
+@pytest.mark.parametrize("url", ["/supervise/ranking.xlsx", "/supervise/ranking.csv", "/supervise/export.csv",
+                                 "/supervise/export.xlsx", "/supervise/slips.pdf"])
+def test_department_staff_may_not_download_county_wide_files(county, create_user, login, url):
+    client = login(create_user("department", "CGZF"))
+    assert client.get(url).status_code == 403
