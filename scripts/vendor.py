@@ -19,7 +19,7 @@ VENDOR = ROOT / "static" / "pwa" / "vendor"
 
 # package → (target folder under vendor/, [files inside the package to copy])
 FILES: dict[str, tuple[str, list[str]]] = {
-    "idb": ("idb", ["build/index.js", "build/umd.js", "LICENSE"]),
+    "idb": ("idb", ["build/index.js", "LICENSE"]),
     "exifr": ("exifr", ["dist/lite.esm.mjs", "LICENSE"]),
     "leaflet": ("leaflet", ["dist/leaflet-src.esm.js", "dist/leaflet.js", "dist/leaflet.css",
                             "dist/images/marker-icon.png", "dist/images/marker-icon-2x.png",
@@ -27,11 +27,6 @@ FILES: dict[str, tuple[str, list[str]]] = {
                             "dist/images/layers-2x.png", "LICENSE"]),
     "leaflet.heat": ("leaflet.heat", ["dist/leaflet-heat.js", "LICENSE"]),
     "chart.js": ("chart.js", ["dist/chart.umd.js", "LICENSE.md"]),
-    "workbox-sw": ("workbox", ["build/workbox-sw.js", "LICENSE"]),
-    "workbox-core": ("workbox", ["build/workbox-core.prod.js", "build/workbox-core.dev.js"]),
-    "workbox-precaching": ("workbox", ["build/workbox-precaching.prod.js", "build/workbox-precaching.dev.js"]),
-    "workbox-routing": ("workbox", ["build/workbox-routing.prod.js", "build/workbox-routing.dev.js"]),
-    "workbox-strategies": ("workbox", ["build/workbox-strategies.prod.js", "build/workbox-strategies.dev.js"]),
 }
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, send_file
+from flask import Blueprint, Response, current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from shapely.geometry import shape
@@ -105,7 +105,8 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    return _no_cache(send_file(pwa_dir() / "manifest.webmanifest", mimetype="application/manifest+json"))
+    body = (pwa_dir() / "manifest.webmanifest").read_bytes()
+    return _no_cache(Response(body, mimetype="application/manifest+json"))
 
 
 @bp.get("/config.json")

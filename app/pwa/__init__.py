@@ -1,0 +1,1 @@
+"""The inspector's offline-first web app (static/pwa/), served under /app/."""

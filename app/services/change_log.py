@@ -1,0 +1,63 @@
+"""The write side of the sync change feed: note what changed in a unit of work, record it at commit.
+
+Phones follow the feed with a cursor (DESIGN §3), so a change must never appear with a
+number smaller than one a phone has already read. An autoincrement key alone does not give
+that on PostgreSQL: sequence numbers are handed out at insert time, transactions commit in
+another order. So nothing is inserted while the work runs; at commit, under one transaction-level
+advisory lock taken last (after every other lock, so it cannot deadlock), the rows are inserted
+and numbered in commit order. SQLite serialises writers anyway (BEGIN IMMEDIATE).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Category, Change, Ticket
+
+_PENDING = "xuncha_pending_changes"
+_FEED_LOCK = 0x5843_4645  # "XCFE": any constant other advisory locks in the app do not use
+
+
+def ticket_changed(ticket: Ticket) -> None:
+    """Tell the ticket's followers (its reporters, its re-inspector) that it changed."""
+    _pending(sa.inspect(ticket).session or db.session).append(("ticket", ticket))
+
+
+@sa.event.listens_for(Category, "after_insert")
+@sa.event.listens_for(Category, "after_update")
+def _category_changed(_mapper, _connection, category: Category) -> None:
+    # Categories are edited from several places (admin pages, seed, CLI): catch them all here.
+    session = sa.inspect(category).session
+    if session is not None:
+        _pending(session).append(("category", category))
+
+
+def _pending(session: Session) -> list:
+    return session.info.setdefault(_PENDING, [])
+
+
+@sa.event.listens_for(db.session, "before_commit")
+def _record_changes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()  # what commit would flush next: new tickets get ids, category edits report themselves
+    rows, seen = [], set()
+    for kind, obj in session.info.pop(_PENDING, []):
+        # An object created inside a rolled-back savepoint is no longer persistent: nothing happened.
+        if not sa.inspect(obj).persistent or (kind, obj.id) in seen:
+            continue
+        seen.add((kind, obj.id))
+        rows.append({"kind": kind, "ticket_id": obj.id if kind == "ticket" else None,
+                     "category_id": obj.id if kind == "category" else None})
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+    session.execute(sa.insert(Change), rows)
+
+
+@sa.event.listens_for(db.session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

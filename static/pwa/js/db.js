@@ -1,0 +1,44 @@
+// The only module that knows the IndexedDB schema: store names, keys, indexes and versions.
+// No DOM here: the service worker imports this file too (STYLE rule 13).
+import {openDB} from '../vendor/idb/index.js';
+
+const DB_NAME = 'xuncha';
+const DB_VERSION = 1;
+
+export const STORES = {
+  reports: 'reports',       // queued reports, keyed by clientId; stay until the server acknowledges them
+  photos: 'photos',         // resized JPEG blobs, keyed by sha256; apart from the report records
+  actions: 'actions',       // queued re-inspection actions (close, reopen), keyed by clientId
+  tickets: 'tickets',       // own reports and tasks as the change feed last described them, keyed by id
+  categories: 'categories', // keyed by code, from /api/v1/categories and the change feed
+  meta: 'meta',             // small values by name: device token, username, cursor, device id, language
+};
+
+/** Fires 'blocking' when this (older) tab holds up a newer schema; the page asks to reload. */
+export const dbEvents = new EventTarget();
+
+let opening = null;
+
+/** The app's database, opened once per page or worker. */
+export function openAppDb() {
+  opening ??= openDB(DB_NAME, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      // A ladder: each step only adds, so a phone that skipped versions still gets every step
+      // and never loses what it has queued (a new app version must not drop the outbox).
+      if (oldVersion < 1) {
+        db.createObjectStore(STORES.reports, {keyPath: 'clientId'}).createIndex('state', 'state');
+        db.createObjectStore(STORES.photos, {keyPath: 'sha256'});
+        db.createObjectStore(STORES.actions, {keyPath: 'clientId'});
+        db.createObjectStore(STORES.tickets, {keyPath: 'id'});
+        db.createObjectStore(STORES.categories, {keyPath: 'code'});
+        db.createObjectStore(STORES.meta);
+      }
+    },
+    blocking() {
+      dbEvents.dispatchEvent(new Event('blocking'));
+    },
+  });
+  return opening;
+}
+
+// Never await fetch() or a timer inside a transaction: it auto-closes (idb README).

@@ -1,0 +1,133 @@
+// The outbox: reports and re-inspection actions waiting for the server, with their photos.
+// A record leaves only when the server acknowledged it (created, already_synced, linked).
+// No DOM here: the service worker imports this file too.
+import {openAppDb, STORES} from './db.js';
+import {announce} from './events.js';
+
+export const STATE = {
+  WAITING: 'waiting',           // queued; sent at the next sync
+  UPLOADING: 'uploading',       // photos going up: progress {done, total}
+  ATTENTION: 'needs_attention', // the server refused it for good: reason shown, the inspector decides
+};
+
+function changed() {
+  announce('outbox-changed');
+}
+
+/** Queue a captured report and its photos in one transaction: all of it is saved, or none. */
+export async function addReport(report, photos) {
+  const db = await openAppDb();
+  const tx = db.transaction([STORES.reports, STORES.photos], 'readwrite');
+  for (const photo of photos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
+  tx.objectStore(STORES.reports).put({...report, state: STATE.WAITING, reason: null, errors: [], progress: null});
+  await tx.done;
+  changed();
+}
+
+/** Queue a close or reopen of a ticket (re-inspection), with its photos. */
+export async function addAction(action, photos) {
+  const db = await openAppDb();
+  const tx = db.transaction([STORES.actions, STORES.photos], 'readwrite');
+  for (const photo of photos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
+  tx.objectStore(STORES.actions).put({...action, state: STATE.WAITING, reason: null, errors: []});
+  await tx.done;
+  changed();
+}
+
+export async function listReports() {
+  return (await openAppDb()).getAll(STORES.reports);
+}
+
+export async function listActions() {
+  return (await openAppDb()).getAll(STORES.actions);
+}
+
+export async function getReport(clientId) {
+  return (await openAppDb()).get(STORES.reports, clientId);
+}
+
+export async function getPhoto(sha256) {
+  return (await openAppDb()).get(STORES.photos, sha256);
+}
+
+/** Everything not yet acknowledged by the server. */
+export async function countWaiting() {
+  const db = await openAppDb();
+  return (await db.count(STORES.reports)) + (await db.count(STORES.actions));
+}
+
+async function update(store, clientId, changes) {
+  const db = await openAppDb();
+  const tx = db.transaction(store, 'readwrite');
+  const record = await tx.store.get(clientId);
+  if (record) await tx.store.put({...record, ...changes});
+  await tx.done;
+  changed();
+}
+
+export const updateReport = (clientId, changes) => update(STORES.reports, clientId, changes);
+export const updateAction = (clientId, changes) => update(STORES.actions, clientId, changes);
+
+/** Delete the photos among `hashes` that no queued report or action still refers to. */
+async function dropUnusedPhotos(tx, hashes) {
+  const stillNeeded = new Set();
+  for (const other of [...await tx.objectStore(STORES.reports).getAll(),
+    ...await tx.objectStore(STORES.actions).getAll()]) {
+    for (const sha of other.photos) stillNeeded.add(sha);
+  }
+  for (const sha of hashes) {
+    if (!stillNeeded.has(sha)) await tx.objectStore(STORES.photos).delete(sha);
+  }
+}
+
+/** The server has it: forget the record and the photos nothing else still needs. */
+async function acknowledge(store, clientId) {
+  const db = await openAppDb();
+  const tx = db.transaction([STORES.reports, STORES.actions, STORES.photos], 'readwrite');
+  const record = await tx.objectStore(store).get(clientId);
+  if (record) {
+    await tx.objectStore(store).delete(clientId);
+    await dropUnusedPhotos(tx, record.photos);
+  }
+  await tx.done;
+  changed();
+}
+
+export const acknowledgeReport = (clientId) => acknowledge(STORES.reports, clientId);
+export const acknowledgeAction = (clientId) => acknowledge(STORES.actions, clientId);
+export const discardReport = acknowledgeReport; // the inspector chose to drop it: same clean-up
+export const discardAction = acknowledgeAction;
+
+export async function markPhotoUploaded(sha256, uploaded = true) {
+  const db = await openAppDb();
+  const tx = db.transaction(STORES.photos, 'readwrite');
+  const photo = await tx.store.get(sha256);
+  if (photo) await tx.store.put({...photo, uploaded});
+  await tx.done;
+}
+
+/** Replace a report the server refused (same clientId: nothing was stored under it) and queue it again. */
+export async function replaceReport(report, newPhotos) {
+  const db = await openAppDb();
+  const tx = db.transaction([STORES.reports, STORES.actions, STORES.photos], 'readwrite');
+  const old = await tx.objectStore(STORES.reports).get(report.clientId);
+  for (const photo of newPhotos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
+  await tx.objectStore(STORES.reports).put(
+    {...report, state: STATE.WAITING, reason: null, errors: [], progress: null});
+  if (old) await dropUnusedPhotos(tx, old.photos.filter((sha) => !report.photos.includes(sha)));
+  await tx.done;
+  changed();
+}
+
+/** The server holds different content under this clientId (conflict): send ours under a new one. */
+export async function requeueAsNew(clientId) {
+  const db = await openAppDb();
+  const tx = db.transaction(STORES.reports, 'readwrite');
+  const record = await tx.store.get(clientId);
+  if (record) {
+    await tx.store.delete(clientId);
+    await tx.store.put({...record, clientId: crypto.randomUUID(), state: STATE.WAITING, reason: null, errors: []});
+  }
+  await tx.done;
+  changed();
+}

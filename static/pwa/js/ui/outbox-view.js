@@ -1,0 +1,71 @@
+// The outbox screen: every report and action that waits, with its state and, when the server
+// refused it, the reason and what the inspector can do (edit, send as new, delete).
+import {onAnnounce} from '../events.js';
+import {listCategories} from '../feed.js';
+import {currentLang, t} from '../i18n.js';
+import {getMeta} from '../meta.js';
+import * as outbox from '../outbox.js';
+import {fill, fromTemplate} from './template.js';
+
+export function mountOutboxView({onEdit}) {
+  const list = document.querySelector('[data-field="outbox-list"]');
+  const empty = document.querySelector('[data-field="outbox-empty"]');
+
+  async function render() {
+    const owner = await getMeta('username');
+    const categories = new Map((await listCategories()).map((c) => [c.code, c]));
+    const reports = (await outbox.listReports()).map((record) => ({kind: 'report', record}));
+    const actions = (await outbox.listActions()).map((record) => ({kind: 'action', record}));
+    const items = [...reports, ...actions].sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+    list.replaceChildren(...items.map(({kind, record}) => card(kind, record, owner, categories)));
+    empty.hidden = items.length > 0;
+  }
+
+  function card(kind, record, owner, categories) {
+    const item = fromTemplate('outbox-item');
+    item.dataset.clientId = record.clientId;
+    item.dataset.state = record.state;
+    const category = categories.get(record.categoryCode);
+    fill(item, {
+      title: kind === 'report'
+        ? (currentLang() === 'en' && category?.name_en) || category?.name_zh || record.categoryCode
+        : t('outbox.action', {action: t(`action.${record.action}`), ticket: record.caseNumber || record.ticketId}),
+      meta: `${new Date(record.createdAt).toLocaleString()} · ${t('outbox.photos', {n: record.photos.length})}`,
+      state: stateText(record, owner),
+    });
+    const errors = item.querySelector('[data-slot="errors"]');
+    errors.replaceChildren(...(record.errors || []).map((error) => Object.assign(
+      document.createElement('li'), {textContent: `${error.field}: ${error.message}`})));
+    const attention = record.state === outbox.STATE.ATTENTION;
+    const act = (slot, visible, handler) => {
+      const button = item.querySelector(`[data-slot="${slot}"]`);
+      button.hidden = !visible;
+      button.addEventListener('click', handler);
+    };
+    act('edit', attention && kind === 'report' && record.reason?.code !== 'conflict', () => onEdit(record));
+    act('as-new', attention && record.reason?.code === 'conflict', () => outbox.requeueAsNew(record.clientId));
+    act('discard', attention, () => {
+      if (!confirm(t('outbox.discard_confirm'))) return;
+      if (kind === 'report') outbox.discardReport(record.clientId);
+      else outbox.discardAction(record.clientId);
+    });
+    return item;
+  }
+
+  onAnnounce('outbox-changed', render);
+  onAnnounce('feed-changed', render);
+  render();
+  return {render};
+}
+
+function stateText(record, owner) {
+  if (record.owner && owner && record.owner !== owner) return t('outbox.other_user', {user: record.owner});
+  if (record.state === outbox.STATE.UPLOADING && record.progress) return t('outbox.uploading', record.progress);
+  if (record.state !== outbox.STATE.ATTENTION) return t('outbox.waiting');
+  const reason = record.reason || {};
+  let why = reason.message || '';
+  if (reason.code === 'conflict') why = t('outbox.reason.conflict', {ticket: reason.ticketId});
+  if (reason.code === 'rejected') why = t('outbox.reason.rejected');
+  if (reason.code === 'photo_lost') why = t('outbox.reason.photo_lost');
+  return `${t('outbox.attention')}: ${why}`;
+}

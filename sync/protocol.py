@@ -1,0 +1,328 @@
+"""The sync wire format: parse a batch into typed items, with field errors per item (no Flask, no DB).
+
+See docs/sync-protocol.md. One bad item never spoils its batch: it becomes an `Invalid`
+that is answered `rejected`; only a body that is not a batch at all is refused whole.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+LOCATION_SOURCES = ("device", "exif", "manual")
+OFFLINE_ACTIONS = ("close", "reopen")  # what a phone may queue offline: re-inspection
+MAX_ADDRESS = 300
+MAX_DEVICE_ID = 64
+
+
+class Status(enum.StrEnum):
+    CREATED = "created"
+    ALREADY_SYNCED = "already_synced"
+    LINKED = "linked"
+    CONFLICT = "conflict"
+    MISSING_PHOTOS = "missing_photos"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Limits:
+    batch: int
+    max_photos: int
+    max_description: int
+    clock_skew_s: float
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    message: str = ""  # filled in by the view in the caller's language when empty
+    limit: float | None = None
+
+
+class MalformedBatch(Exception):
+    """The body is not a sync batch; answered 400 as a whole."""
+
+    def __init__(self, code: str, field: str | None = None, limit: int | None = None):
+        super().__init__(code)
+        self.code, self.field, self.limit = code, field, limit
+
+
+@dataclass(frozen=True)
+class PhotoExif:
+    """What the phone read from a photo's original EXIF before resizing it (the resized copy has none)."""
+
+    lat: float | None = None
+    lon: float | None = None
+    taken_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReportIn:
+    client_id: str
+    category_code: str
+    lat: float
+    lon: float
+    captured_at: datetime
+    location_source: str
+    description: str = ""
+    address: str = ""
+    accuracy_m: float | None = None
+    photos: tuple[str, ...] = ()
+    photo_exif: dict[str, PhotoExif] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything but the client_id: same id, same fingerprint means the same report."""
+        content = asdict(self)
+        del content["client_id"]
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActionIn:
+    client_id: str
+    ticket_id: int
+    action: str
+    version: int
+    note: str = ""
+    photos: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        content = asdict(self)
+        del content["client_id"]
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An item that failed validation; `client_id` is echoed back when the phone sent a usable one."""
+
+    client_id: str | None
+    errors: tuple[FieldError, ...]
+
+
+@dataclass(frozen=True)
+class Batch:
+    device_id: str | None
+    cursor: int
+    clock_skew_s: float | None  # device clock minus server clock, from `sent_at`
+    reports: list[ReportIn | Invalid]
+    actions: list[ActionIn | Invalid]
+
+
+def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
+    """Check the envelope (400 if wrong), then each report and action on its own."""
+    if not isinstance(body, dict):
+        raise MalformedBatch("malformed_batch")
+    device_id = body.get("device_id")
+    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > MAX_DEVICE_ID):
+        raise MalformedBatch("malformed_batch", "device_id")
+    cursor = body.get("cursor")
+    if cursor is None:
+        cursor = 0
+    if not _is_int(cursor, INT64_MAX) or cursor < 0:
+        raise MalformedBatch("malformed_batch", "cursor")
+    skew = None
+    if body.get("sent_at") is not None:
+        sent_at = _parse_time(body["sent_at"])
+        if sent_at is None:
+            raise MalformedBatch("malformed_batch", "sent_at")
+        skew = round((sent_at - now).total_seconds(), 3)
+    reports = _items(body, "reports", limits)
+    actions = _items(body, "actions", limits)
+    return Batch(
+        device_id=device_id,
+        cursor=cursor,
+        clock_skew_s=skew,
+        reports=[parse_report(raw, limits, now, skew) for raw in reports],
+        actions=[parse_action(raw, limits) for raw in actions],
+    )
+
+
+def _items(body: dict, key: str, limits: Limits) -> list:
+    items = body.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise MalformedBatch("malformed_batch", key)
+    if len(items) > limits.batch:
+        raise MalformedBatch("batch_too_large", key, limits.batch)
+    return items
+
+
+def parse_report(raw: object, limits: Limits, now: datetime, skew_s: float | None = None) -> ReportIn | Invalid:
+    """One report, or every reason it is not acceptable."""
+    if not isinstance(raw, dict):
+        return Invalid(None, (FieldError("report", "not_an_object"),))
+    errors: list[FieldError] = []
+    client_id = _client_id(raw, errors)
+    category_code = raw.get("category_code")
+    if not isinstance(category_code, str) or not category_code.strip() or len(category_code) > 32:
+        errors.append(FieldError("category_code", "required"))
+    description = _text(raw, "description", limits.max_description, errors)
+    address = _text(raw, "address", MAX_ADDRESS, errors)
+    lat = _number(raw, "lat", -90, 90, errors)
+    lon = _number(raw, "lon", -180, 180, errors)
+    accuracy = raw.get("accuracy_m")
+    if accuracy is not None and (not _is_number(accuracy) or not 0 <= accuracy < 1_000_000):
+        errors.append(FieldError("accuracy_m", "invalid"))
+    source = raw.get("location_source")
+    if source not in LOCATION_SOURCES:
+        errors.append(FieldError("location_source", "invalid"))
+    captured_at = _parse_time(raw.get("captured_at"))
+    if captured_at is None:
+        errors.append(FieldError("captured_at", "invalid_time"))
+    elif _in_future(captured_at, now, skew_s, limits.clock_skew_s):
+        errors.append(FieldError("captured_at", "in_future", limit=limits.clock_skew_s))
+    photos = _hashes(raw.get("photos"), limits.max_photos, "photos", errors)
+    photo_exif = _photo_exif(raw.get("photo_exif"), photos, errors)
+    if errors:
+        return Invalid(_echo(raw, client_id), tuple(errors))
+    return ReportIn(
+        client_id=client_id, category_code=category_code.strip(), lat=float(lat), lon=float(lon),
+        captured_at=captured_at, location_source=source, description=description, address=address,
+        accuracy_m=None if accuracy is None else float(accuracy), photos=photos, photo_exif=photo_exif,
+    )
+
+
+def parse_action(raw: object, limits: Limits) -> ActionIn | Invalid:
+    """One queued re-inspection action (close or reopen of a resolved ticket)."""
+    if not isinstance(raw, dict):
+        return Invalid(None, (FieldError("action", "not_an_object"),))
+    errors: list[FieldError] = []
+    client_id = _client_id(raw, errors)
+    ticket_id, version, action = raw.get("ticket_id"), raw.get("version"), raw.get("action")
+    if not _is_int(ticket_id) or ticket_id <= 0:
+        errors.append(FieldError("ticket_id", "invalid"))
+    if action not in OFFLINE_ACTIONS:
+        errors.append(FieldError("action", "not_offline_action"))
+    if not _is_int(version):
+        errors.append(FieldError("version", "required"))
+    note = _text(raw, "note", limits.max_description, errors)
+    photos = _hashes(raw.get("photos"), limits.max_photos, "photos", errors)
+    if errors:
+        return Invalid(_echo(raw, client_id), tuple(errors))
+    return ActionIn(client_id=client_id, ticket_id=ticket_id, action=action, version=version, note=note,
+                    photos=photos)
+
+
+def _client_id(raw: dict, errors: list[FieldError]) -> str | None:
+    """The canonical UUID, or None (with an error) when it is missing or not a UUID."""
+    value = raw.get("client_id")
+    if not isinstance(value, str):
+        errors.append(FieldError("client_id", "required"))
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        errors.append(FieldError("client_id", "invalid"))
+        return None
+
+
+def _echo(raw: dict, client_id: str | None) -> str | None:
+    """What to answer as the item's client_id, so the phone can match even an invalid one."""
+    if client_id is None and isinstance(raw.get("client_id"), str):
+        return raw["client_id"][:64]
+    return client_id
+
+
+INT32_MAX = 2**31 - 1  # ids and versions are 32-bit columns
+INT64_MAX = 2**63 - 1  # the change feed's sequence
+
+
+def _is_int(value: object, limit: int = INT32_MAX) -> bool:
+    """A JSON whole number the database can hold (bigger ones would fail in SQL, not here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -limit <= value <= limit
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(raw: dict, name: str, low: float, high: float, errors: list[FieldError]) -> float | None:
+    value = raw.get(name)
+    if not _is_number(value) or not low <= value <= high:
+        errors.append(FieldError(name, "out_of_range"))
+        return None
+    return value
+
+
+def _text(raw: dict, name: str, limit: int, errors: list[FieldError]) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(FieldError(name, "invalid"))
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        errors.append(FieldError(name, "too_long", limit=limit))
+    return value
+
+
+def _hashes(value: object, limit: int, name: str, errors: list[FieldError]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and SHA256.match(v.lower()) for v in value):
+        errors.append(FieldError(name, "invalid_hash"))
+        return ()
+    hashes = tuple(dict.fromkeys(v.lower() for v in value))
+    if len(hashes) > limit:
+        errors.append(FieldError(name, "too_many", limit=limit))
+    return hashes
+
+
+def _photo_exif(value: object, photos: tuple[str, ...], errors: list[FieldError]) -> dict[str, PhotoExif]:
+    """Per-photo EXIF summaries keyed by hash; every key must be one of the report's photos."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(FieldError("photo_exif", "invalid"))
+        return {}
+    out = {}
+    for sha, meta in value.items():
+        parsed = _one_exif(meta)
+        if not isinstance(sha, str) or sha.lower() not in photos or parsed is None:
+            errors.append(FieldError("photo_exif", "invalid"))
+            return {}
+        out[sha.lower()] = parsed
+    return out
+
+
+def _one_exif(meta: object) -> PhotoExif | None:
+    if not isinstance(meta, dict):
+        return None
+    lat, lon, taken = meta.get("lat"), meta.get("lon"), meta.get("taken_at")
+    if (lat is None) != (lon is None):
+        return None
+    if lat is not None and not (_is_number(lat) and _is_number(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    taken_at = _parse_time(taken) if taken is not None else None
+    if taken is not None and taken_at is None:
+        return None
+    return PhotoExif(lat=lat, lon=lon, taken_at=taken_at)
+
+
+def _parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time with an offset, in UTC; None if it is anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None or not 1970 <= parsed.year <= 2200:  # outside: arithmetic would overflow
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _in_future(captured_at: datetime, now: datetime, skew_s: float | None, allowance_s: float) -> bool:
+    """Later than the phone's own clock allows: a capture cannot happen after the batch was sent."""
+    device_now = now + timedelta(seconds=skew_s or 0)
+    return captured_at > max(now, device_now) + timedelta(seconds=allowance_s)
