@@ -26,11 +26,13 @@ install-dev: $(VENV)/.dev-installed translations
 translations: | $(VENV)/.runtime-installed
 	@$(BIN)/pybabel -q compile -d app/translations
 
-## run: create the virtualenv, migrate, seed the demo county if empty, serve on 127.0.0.1:$(PORT)
+## run: create the virtualenv, migrate, seed the demo county if empty, serve on 127.0.0.1:$(PORT) with the job scheduler
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "Xuncha: http://127.0.0.1:$(PORT)/login"
+	@# One scheduler process beside the web workers (the jobs' database lease keeps it to one anyway).
+	$(BIN)/flask scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 ## test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
@@ -51,6 +53,11 @@ test-postgres:
 vendor: | $(VENV)/.runtime-installed
 	npm ci --ignore-scripts --no-audit --no-fund
 	$(BIN)/python scripts/vendor.py
+
+## bench: every benchmark under bench/ (not part of test), one table in bench/RESULTS.md; BENCH_QUICK=1 for small
+## sizes. PostgreSQL runs use BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/xc_bench; its schema is replaced).
+bench: install-dev
+	$(BIN)/python bench/run_all.py
 
 lint: install-dev
 	$(BIN)/ruff check app sync tests bench scripts

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app.config import Config
 from app.extensions import babel, configure_sqlite, csrf, db, login_manager, migrate
@@ -12,6 +13,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     """Build a configured app; importing this package has no side effects."""
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config)
+    app.url_map.converters["int"] = DatabaseIdConverter
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx: take the client address and scheme from its X-Forwarded-* headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
@@ -21,6 +23,13 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_handlers(app)
     register_cli(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:…> in URLs only matches numbers a 32-bit id column can hold; bigger ones are not found."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def select_locale() -> str:

@@ -11,9 +11,12 @@ from flask.cli import AppGroup
 
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs.scheduler import scheduler_command
 from app.models import Ticket, User
+from app.photos_cli import photos_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
+backup_cli = AppGroup("backup", help="Back up and restore the database and media.")
 tokens_cli = AppGroup("tokens", help="Manage device tokens.")
 
 
@@ -114,6 +117,48 @@ def create_token(username: str, label: str) -> None:
     click.echo(f"Device token for {username}: {token}")
 
 
+@backup_cli.command("create")
+@click.argument("folder", type=click.Path(path_type=Path))
+def backup_create(folder: Path) -> None:
+    """Write the database and media into FOLDER (new or empty), with a manifest."""
+    from app.backup import BackupError, create_backup
+
+    try:
+        summary = create_backup(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {sum(summary.tables.values())} rows and {summary.media_files} media files to {folder}.")
+
+
+@backup_cli.command("restore")
+@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm: the current database and media are replaced.")
+def backup_restore(folder: Path, yes: bool) -> None:
+    """Replace the database and media with the backup in FOLDER (stop the app first)."""
+    from app.backup import BackupError, restore_backup
+
+    if not yes:
+        raise click.ClickException("This replaces the current data: add --yes to go ahead.")
+    try:
+        summary = restore_backup(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {sum(summary.tables.values())} rows and {summary.media_files} media files; "
+               "row counts match the backup.")
+
+
+@click.command("map-cells-rebuild")
+def map_cells_rebuild() -> None:
+    """Recount the map's cluster cells from the tickets (after bulk SQL that bypassed the app)."""
+    from app.services import map_rollup
+
+    started = time.monotonic()
+    map_rollup.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(f"Map cells recounted in {time.monotonic() - started:.1f} s.")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo, demo_logins, users_cli, tokens_cli):
+    for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, map_cells_rebuild):
         app.cli.add_command(command)
+    app.cli.add_command(scheduler_command)

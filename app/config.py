@@ -134,7 +134,7 @@ class TestConfig(Config):
     """Fast, isolated settings for the test suite."""
 
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite3'}")
     # Concurrency tests open one connection per thread (50 copies of one report at once).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60, "pool_timeout": 60}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # hashing speed is not under test

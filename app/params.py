@@ -8,7 +8,6 @@ from app.errors import BadRequest, ValidationFailed
 from app.services.ticket_queries import TicketFilter
 from app.timeutil import parse_iso_with_offset
 
-
 MAX_INT = 2**31 - 1
 
 

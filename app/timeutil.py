@@ -1,5 +1,5 @@
 """Time helpers: store UTC, show the configured local zone, parse device times with offsets."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -7,7 +7,7 @@ from flask import current_app, has_app_context
 
 def now_utc() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_zone() -> ZoneInfo:
@@ -20,7 +20,7 @@ def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(local_zone())
 
 
@@ -29,7 +29,7 @@ def parse_iso_with_offset(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError("time has no UTC offset")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -37,5 +37,5 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat()
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()

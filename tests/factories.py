@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Area, Category, Department, Photo, Role, Ticket, TicketStatus, User
+from app.models import Area, Category, Department, Photo, Ticket, TicketStatus, User
 from app.services import users as user_service
 from app.services.actor import Actor
 from app.services.tickets import NewReport, ingest_report

@@ -5,10 +5,10 @@ from flask import g
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.params import json_body
 from app.errors import BadRequest
 from app.extensions import db
 from app.models import DeviceToken, User
+from app.params import json_body
 from app.security import api_auth, current_actor
 from app.services import users
 

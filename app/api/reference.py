@@ -12,7 +12,7 @@ from app.security import api_auth
 
 
 def _department_codes() -> dict[int, str]:
-    return dict(db.session.execute(sa.select(Department.id, Department.code)).tuples().all())
+    return dict(db.session.execute(sa.select(Department.id, Department.code)).all())
 
 
 @bp.get("/categories")

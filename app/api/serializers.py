@@ -1,7 +1,7 @@
 """Model → JSON for the API: one function per resource, used by every endpoint."""
 from __future__ import annotations
 
-from app.models import Area, Category, Ticket, TicketPhoto
+from app.models import Area, Category, EvidenceFlag, Photo, Ticket, TicketPhoto
 from app.timeutil import iso
 
 
@@ -95,3 +95,34 @@ def ticket_detail(ticket: Ticket, now, photos: list[TicketPhoto], actions: list[
         "allowed_actions": actions,
     })
     return body
+
+
+def photo_out(photo: Photo, *, with_original: bool = False) -> dict:
+    """A photo's metadata; sizes as displayed (orientation applied)."""
+    sha = photo.sha256
+    body = {
+        "sha256": sha,
+        "mime": photo.mime,
+        "width": photo.width,
+        "height": photo.height,
+        "bytes": photo.bytes,
+        "exif": photo.exif,
+        "web_url": f"/api/v1/photos/{sha}/web",
+        "thumbnail_url": f"/api/v1/photos/{sha}/thumb",
+        "status": photo.status,
+        "created_at": iso(photo.created_at),
+    }
+    if with_original:
+        body["original_url"] = f"/api/v1/photos/{sha}/original"
+    return body
+
+
+def evidence_flag_out(flag: EvidenceFlag, reason: str) -> dict:
+    return {
+        "code": flag.code,
+        "reason": reason,
+        "photo_sha256": flag.photo_sha256,
+        "kind": flag.kind.value,
+        "details": flag.details,
+        "created_at": iso(flag.created_at),
+    }

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api import bp
-from app.params import json_body, ticket_filter
-from app.api.serializers import ticket_detail, ticket_summary
+from app.api.serializers import evidence_flag_out, ticket_detail, ticket_summary
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.params import is_whole_number, json_body, ticket_filter
 from app.security import api_auth, current_actor
-from app.services import ticket_queries
+from app.services import evidence, ticket_queries
 from app.services.access import get_visible_ticket
 from app.services.tickets import ActionInput, StaleVersion, allowed_actions, transition
 from app.timeutil import now_utc
@@ -21,7 +21,10 @@ def _detail(ticket):
     actor = current_actor()
     photos = ticket_queries.ticket_photos(ticket)
     names = ticket_queries.usernames([ticket.reporter_id, *(e.actor_id for e in ticket.events)])
-    return ticket_detail(ticket, now_utc(), photos, allowed_actions(ticket, actor), names)
+    body = ticket_detail(ticket, now_utc(), photos, allowed_actions(ticket, actor), names)
+    if actor.is_supervisor:  # evidence flags are for supervisors (DESIGN §5)
+        body["flags"] = [evidence_flag_out(f, evidence.describe(f)) for f in evidence.flags_for(ticket)]
+    return body
 
 
 @bp.get("/tickets")
@@ -40,7 +43,7 @@ def get_ticket(ticket_id: int):
 
 def _action_input(action: str, body: dict) -> ActionInput:
     version = body.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+    if version is not None and not is_whole_number(version):
         raise ValidationFailed(_("version must be a whole number."), field="version")
     photos = body.get("photos") or []
     if not isinstance(photos, list) or not all(isinstance(p, str) for p in photos):

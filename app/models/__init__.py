@@ -1,6 +1,11 @@
 """Every model, imported so Alembic and the shell see the whole schema."""
+from app.models.job import JobMark, SchedulerLease
+from app.models.map_cell import MapCell
+from app.models.notification import Notification
 from app.models.org import Area, AreaKind, Category, Department, Severity
-from app.models.photo import Photo, PhotoKind, TicketPhoto
+from app.models.photo import EvidenceFlag, Photo, PhotoKind, TicketPhoto
+from app.models.security import AuditEntry, LoginAttempt
+from app.models.sync_state import Change, OfflineAction
 from app.models.ticket import (
     DEPARTMENT_STATUSES,
     FINAL_STATUSES,
@@ -15,7 +20,9 @@ from app.models.ticket import (
 from app.models.user import DeviceToken, Role, User
 
 __all__ = [
-    "Area", "AreaKind", "CaseCounter", "Category", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
-    "FINAL_STATUSES", "LocationSource", "OPEN_STATUSES", "Photo", "PhotoKind", "Report", "Role",
-    "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
+    "AuditEntry", "LoginAttempt",
+    "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
+    "EvidenceFlag", "FINAL_STATUSES", "JobMark", "LocationSource", "MapCell", "Notification", "OfflineAction",
+    "OPEN_STATUSES", "Photo", "PhotoKind", "Report", "Role",
+    "SchedulerLease", "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
 ]

@@ -29,7 +29,7 @@ class Photo(db.Model):
     exif_lon: so.Mapped[float | None]
     exif_taken_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     phash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="ready")
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="ready")  # ready, or missing (file lost)
     uploaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
 
@@ -45,3 +45,15 @@ class TicketPhoto(db.Model):
     photo: so.Mapped[Photo] = so.relationship()
 
     __table_args__ = (sa.UniqueConstraint("ticket_id", "photo_sha256", "kind"),)
+
+
+class EvidenceFlag(db.Model):
+    """A reason to doubt a photo as evidence on a ticket; shown to supervisors, never blocking."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ticket.id"), index=True)
+    photo_sha256: so.Mapped[str] = so.mapped_column(sa.ForeignKey("photo.sha256"), index=True)
+    kind: so.Mapped[PhotoKind] = so.mapped_column(str_enum(PhotoKind, 10))
+    code: so.Mapped[str] = so.mapped_column(sa.String(32))
+    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # the measured numbers behind the reason
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)

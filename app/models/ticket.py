@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, str_enum
 from app.models.org import Area, Category, Department
 from app.models.user import User
+from app.services import mapgrid
 from app.timeutil import now_utc
 
 
@@ -45,6 +46,16 @@ class LocationSource(enum.StrEnum):
     MANUAL = "manual"
 
 
+def _map_x(context) -> int:
+    params = context.get_current_parameters()
+    return mapgrid.to_px(params["lat"], params["lon"])[0]
+
+
+def _map_y(context) -> int:
+    params = context.get_current_parameters()
+    return mapgrid.to_px(params["lat"], params["lon"])[1]
+
+
 class Ticket(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
@@ -58,6 +69,9 @@ class Ticket(db.Model):
 
     lat: so.Mapped[float]
     lon: so.Mapped[float]
+    # Web-Mercator pixels at zoom 22, for map clustering by integer shifts (app/services/mapgrid.py).
+    map_x: so.Mapped[int] = so.mapped_column(default=_map_x)
+    map_y: so.Mapped[int] = so.mapped_column(default=_map_y)
     accuracy_m: so.Mapped[float | None]
     location_source: so.Mapped[LocationSource] = so.mapped_column(
         str_enum(LocationSource), default=LocationSource.DEVICE
@@ -73,6 +87,7 @@ class Ticket(db.Model):
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     resolved_on_time: so.Mapped[bool | None]
     overdue_marked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)  # "due soon" sent for due_at
 
     report_count: so.Mapped[int] = so.mapped_column(default=1)
     rework_count: so.Mapped[int] = so.mapped_column(default=0)
@@ -91,8 +106,14 @@ class Ticket(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_ticket_department_status_due", "department_id", "status", "due_at"),
-        sa.Index("ix_ticket_received_at", "received_at"),
+        sa.Index("ix_ticket_received_at", "received_at", "department_id", "category_id", "area_id"),
         sa.Index("ix_ticket_category_lat_lon", "category_id", "lat", "lon"),
+        sa.Index("ix_ticket_map_xy", "map_x", "map_y", "status"),
+        # Dashboard KPIs (app/services/kpis.py): each count reads one index only, grouped by any dimension.
+        sa.Index("ix_ticket_status_due_groups", "status", "due_at", "resolved_on_time", "department_id",
+                 "category_id", "area_id"),
+        sa.Index("ix_ticket_resolved_groups", "resolved_at", "received_at", "department_id", "category_id",
+                 "area_id"),
     )
 
     @property
@@ -144,6 +165,9 @@ class TicketEvent(db.Model):
 
     ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
     actor: so.Mapped[User | None] = so.relationship()
+
+    # Rework rate: re-openings and resolutions in a period (app/services/kpis.py).
+    __table_args__ = (sa.Index("ix_ticket_event_action_at", "action", "at", "ticket_id"),)
 
 
 class CaseCounter(db.Model):

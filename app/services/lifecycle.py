@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import Role, TicketStatus as S
+from app.models import Role
+from app.models import TicketStatus as S
 
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 DEPARTMENT = frozenset({Role.DEPARTMENT})

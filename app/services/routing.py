@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from app.extensions import db
 from app.models import Category, Department
@@ -28,8 +27,3 @@ def route(category: Category, lat: float, lon: float) -> Route:
         if department is not None and department.active and not department.is_placeholder:
             return Route(default, area_id, "category")
     return Route(None, area_id, "unrouted")
-
-
-def due_at(category: Category, start: datetime) -> datetime:
-    """Deadline for a ticket assigned at `start`, in calendar hours of the category's SLA."""
-    return start + timedelta(hours=category.sla_hours)

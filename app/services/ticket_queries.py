@@ -92,13 +92,17 @@ def list_tickets(actor: Actor, flt: TicketFilter, now: datetime) -> tuple[list[T
     query = filtered(actor, flt, now)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     column = SORTABLE[flt.sort.lstrip("-")]
-    order = column.desc() if flt.sort.startswith("-") else column.asc()
+    order = (column.desc() if flt.sort.startswith("-") else column.asc()).nulls_last(), Ticket.id.desc()
+    # Pick the page's ids first, then load those rows with their relations: sorting a big queue
+    # with every joined column (an area's polygon among them) cost 100+ ms at 1M tickets.
+    ids = [row[0] for row in db.session.execute(
+        query.with_only_columns(Ticket.id, column).order_by(*order)
+        .limit(flt.per_page).offset((flt.page - 1) * flt.per_page))]
     page = db.session.scalars(
-        query.options(so.joinedload(Ticket.category), so.joinedload(Ticket.department),
-                      so.joinedload(Ticket.area))
-        .order_by(order.nulls_last(), Ticket.id.desc())
-        .limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
-    ).all()
+        sa.select(Ticket).options(so.joinedload(Ticket.category), so.joinedload(Ticket.department),
+                                  so.joinedload(Ticket.area))
+        .where(Ticket.id.in_(ids)).order_by(*order)
+    ).unique().all() if ids else []
     return list(page), total
 
 
@@ -111,4 +115,4 @@ def usernames(ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+    return dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all())

@@ -11,10 +11,20 @@ from flask_babel import gettext as _
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    OPEN_STATUSES, Category, Department, LocationSource, Photo, PhotoKind, Report, Role, Ticket,
-    TicketEvent, TicketPhoto, TicketStatus,
+    OPEN_STATUSES,
+    Category,
+    Department,
+    LocationSource,
+    Photo,
+    PhotoKind,
+    Report,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketPhoto,
+    TicketStatus,
 )
-from app.services import geo, lifecycle, routing
+from app.services import change_log, evidence, geo, lifecycle, notify, routing, sla
 from app.services.access import get_visible_ticket
 from app.services.actor import Actor
 from app.services.case_numbers import next_case_number
@@ -73,11 +83,15 @@ def log_event(ticket: Ticket, actor: Actor | None, action: str, from_status, to_
         data=data or {},
     )
     db.session.add(event)
+    change_log.ticket_changed(ticket)  # phones following the ticket hear of it (sync change feed)
     return event
 
 
-def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor | None) -> None:
-    """Link stored photos to a ticket; every hash must have been uploaded first."""
+def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor | None, *,
+                  captured_at: datetime | None = None) -> None:
+    """Link stored photos to a ticket and flag doubtful evidence; every hash must have been uploaded first.
+
+    `captured_at`: when the photos should have been taken (the report's capture time; default now)."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return
@@ -88,10 +102,11 @@ def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Act
                                missing=missing)
     existing = set(db.session.scalars(sa.select(TicketPhoto.photo_sha256).where(
         TicketPhoto.ticket_id == ticket.id, TicketPhoto.kind == kind)))
-    for sha in hashes:
-        if sha not in existing:
-            db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=sha, kind=kind,
-                                       added_by_id=actor.user_id if actor else None))
+    added = [sha for sha in hashes if sha not in existing]
+    for sha in added:
+        db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=sha, kind=kind,
+                                   added_by_id=actor.user_id if actor else None))
+    evidence.check_new_photos(ticket, added, kind, captured_at or now_utc())
 
 
 def find_open_repeat(category: Category, lat: float, lon: float, now: datetime) -> Ticket | None:
@@ -134,7 +149,7 @@ def ingest_report(new: NewReport, actor: Actor, *, now: datetime | None = None) 
                   note=new.description, photos=new.photos, at=now,
                   data={"client_id": new.client_id, "lat": new.lat, "lon": new.lon})
     else:
-        ticket = _create_ticket(new, actor, now)
+        ticket = open_ticket(new, actor, now)
     report = Report(
         reporter_id=actor.user_id, client_id=new.client_id, ticket=ticket, fingerprint=new.fingerprint,
         is_repeat=repeat_of is not None, lat=new.lat, lon=new.lon, captured_at=new.captured_at,
@@ -142,12 +157,13 @@ def ingest_report(new: NewReport, actor: Actor, *, now: datetime | None = None) 
     )
     db.session.add(report)
     db.session.flush()
-    attach_photos(ticket, new.photos, PhotoKind.BEFORE, actor)
+    attach_photos(ticket, new.photos, PhotoKind.BEFORE, actor, captured_at=new.captured_at)
     db.session.flush()
     return Ingested(ticket, report, linked=repeat_of is not None)
 
 
-def _create_ticket(new: NewReport, actor: Actor, now: datetime) -> Ticket:
+def open_ticket(new: NewReport, actor: Actor, now: datetime) -> Ticket:
+    """A new ticket for a report, routed to its department when a rule says which."""
     decision = routing.route(new.category, new.lat, new.lon)
     ticket = Ticket(
         case_number=next_case_number(now), status=TicketStatus.REPORTED, category=new.category,
@@ -166,12 +182,12 @@ def _create_ticket(new: NewReport, actor: Actor, now: datetime) -> Ticket:
     return ticket
 
 
-def _assign(ticket: Ticket, department_id: int, now: datetime) -> None:
+def _assign(ticket: Ticket, department_id: int, now: datetime, returned_at: datetime | None = None) -> str:
+    """Hand the ticket to a department and set its SLA clock; return how the clock changed."""
+    clock = sla.on_assign(ticket, department_id, now, returned_at)
     ticket.department_id = department_id
     ticket.status = TicketStatus.ASSIGNED
-    ticket.assigned_at = now
-    ticket.due_at = routing.due_at(ticket.category, now)
-    ticket.overdue_marked_at = None
+    return clock
 
 
 @dataclass
@@ -228,15 +244,19 @@ def transition(ticket_id: int, data: ActionInput, actor: Actor, *, now: datetime
         raise ValidationFailed(_("Please give a reason."), field="note", code="note_required")
     if data.action in lifecycle.NEEDS_PHOTO and not data.photos:
         raise ValidationFailed(_("An after photo is required."), field="photos", code="photo_required")
+    if data.action == "close" and actor.role == Role.INSPECTOR and not data.photos:
+        # An inspector closes on evidence; a supervisor may close from the office.
+        raise ValidationFailed(_("A re-inspection photo is required."), field="photos", code="photo_required")
 
     old = ticket.status
     extra = _apply(ticket, data, actor, now)
     kind = {"resolve": PhotoKind.AFTER, "close": PhotoKind.RECHECK, "reopen": PhotoKind.RECHECK}.get(
         data.action, PhotoKind.AFTER)
-    attach_photos(ticket, data.photos, kind, actor)
+    attach_photos(ticket, data.photos, kind, actor, captured_at=now)
     ticket.status = move.to
     log_event(ticket, actor, data.action, old, move.to, note=note, photos=data.photos, data=extra, at=now)
     db.session.flush()
+    notify.ticket_moved(ticket, data.action, actor, note)
     return ticket
 
 
@@ -246,11 +266,11 @@ def _apply(ticket: Ticket, data: ActionInput, actor: Actor, now: datetime) -> di
     if action == "assign":
         department = _department_by_code(data.department_code)
         previous = ticket.department_id
-        _assign(ticket, department.id, now)
-        return {"department_id": department.id, "from_department_id": previous}
+        returned_at = _last_return_at(ticket) if ticket.status == TicketStatus.RETURNED else None
+        clock = _assign(ticket, department.id, now, returned_at)
+        return {"department_id": department.id, "from_department_id": previous, "clock": clock}
     if action == "resolve":
-        ticket.resolved_at = now
-        ticket.resolved_on_time = ticket.due_at is None or now <= ticket.due_at
+        sla.record_resolution(ticket, now)
         return {"on_time": ticket.resolved_on_time}
     if action == "close":
         ticket.closed_at = now
@@ -262,9 +282,7 @@ def _apply(ticket: Ticket, data: ActionInput, actor: Actor, now: datetime) -> di
         ticket.resolved_on_time = None
         ticket.closed_at = None
         if ticket.department_id is not None:
-            ticket.assigned_at = now
-            ticket.due_at = routing.due_at(ticket.category, now)
-            ticket.overdue_marked_at = None
+            sla.start_clock(ticket, now)
         return {"rework": ticket.rework_count}
     if action == "mark_duplicate":
         original = _duplicate_target(ticket, data.duplicate_of, actor)
@@ -275,6 +293,11 @@ def _apply(ticket: Ticket, data: ActionInput, actor: Actor, now: datetime) -> di
         db.session.expire(original, ["report_count"])
         return {"duplicate_of": original.id, "duplicate_of_case": original.case_number}
     return {}
+
+
+def _last_return_at(ticket: Ticket) -> datetime | None:
+    return db.session.scalar(sa.select(TicketEvent.at).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "return").order_by(TicketEvent.id.desc()).limit(1))
 
 
 def _department_by_code(code: str | None) -> Department:
@@ -291,10 +314,10 @@ def _duplicate_target(ticket: Ticket, ref: str | int | None, actor: Actor) -> Ti
         raise ValidationFailed(_("Give the ticket this one duplicates."), field="duplicate_of")
     query = sa.select(Ticket)
     if isinstance(ref, int) or str(ref).isdigit():
-        query = query.where(Ticket.id == int(ref))
+        query = query.where(Ticket.id == int(ref)) if 0 < int(ref) < 2**31 else None
     else:
-        query = query.where(Ticket.case_number == str(ref).strip())
-    original = db.session.scalar(query)
+        query = query.where(Ticket.case_number == str(ref).strip()[:32])
+    original = db.session.scalar(query) if query is not None else None
     if original is None:
         raise ValidationFailed(_("That ticket does not exist."), field="duplicate_of")
     if original.id == ticket.id or original.status == TicketStatus.DUPLICATE:

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from app.web import tickets  # noqa: E402,F401  (routes attach to bp)
+from app.web import desk, notifications, recheck, supervise, tickets, triage  # noqa: E402,F401  (routes attach to bp)

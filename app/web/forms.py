@@ -11,3 +11,11 @@ class ActionForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     department_code = SelectField(_l("Department"), validators=[Optional()], validate_choice=False)
     duplicate_of = StringField(_l("Original case number"), validators=[Optional(), Length(max=32)])
+
+
+class SplitForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class PostForm(FlaskForm):
+    """A post with nothing to fill in but its CSRF token (bulk accept, mark read)."""

@@ -25,6 +25,9 @@ ACTION_LABELS = {
     "mark_invalid": _l("Mark invalid"),
     "report": _l("Reported"),
     "repeat": _l("Reported again"),
+    "escalate": _l("Overdue: escalated"),
+    "split": _l("Repeat split off"),
+    "split_from": _l("Split off from another ticket"),
 }
 
 ROLE_LABELS = {

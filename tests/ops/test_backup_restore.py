@@ -78,7 +78,9 @@ def test_backup_refuses_a_folder_in_use(runner, tmp_path, county):
 
 
 @pytest.fixture(autouse=True)
-def _empty_media(app):
-    media = Path(app.config["MEDIA_ROOT"])
+def _own_media_root(app, tmp_path):
+    """A media folder of this test's own: other tests' files must not count, nor be wiped."""
+    shared = app.config["MEDIA_ROOT"]
+    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
     yield
-    shutil.rmtree(media, ignore_errors=True)
+    app.config["MEDIA_ROOT"] = shared

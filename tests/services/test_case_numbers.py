@@ -1,7 +1,7 @@
 """Human case numbers: XC-YYYYMMDD-NNNN, per local day, never colliding under concurrency."""
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from tests.factories import SEAT, category
 
 def test_numbers_count_up_per_local_day(county):
     # 23:30 UTC on the 1st is already the 2nd in Asia/Shanghai.
-    late = datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     assert next_case_number(late) == "XC-20260302-0001"
     assert next_case_number(late) == "XC-20260302-0002"
     assert next_case_number(late - timedelta(hours=20)) == "XC-20260301-0001"
@@ -37,7 +37,7 @@ def test_twenty_concurrent_creations_get_twenty_distinct_numbers(app, create_use
                 barrier.wait()
                 cat = db.session.get(Category, category_id)
                 new = NewReport(category=cat, lat=SEAT[0] + i * 1e-5, lon=SEAT[1], client_id=str(uuid.uuid4()),
-                                captured_at=datetime.now(timezone.utc))
+                                captured_at=datetime.now(UTC))
                 result = ingest_report(new, actor)
                 db.session.commit()
                 numbers.append(result.ticket.case_number)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 21:55:14.777461
+Create Date: 2026-11-28 22:14:19.945852
 
 """
 from alembic import op
@@ -23,6 +23,18 @@ def upgrade():
     sa.Column('last', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_case_counter'))
     )
+    op.create_table('change',
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_change')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_change_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -32,6 +44,43 @@ def upgrade():
     sa.Column('is_placeholder', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_department')),
     sa.UniqueConstraint('code', name=op.f('uq_department_code'))
+    )
+    op.create_table('job_mark',
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_job_mark'))
+    )
+    op.create_table('login_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
+    )
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempt_ip_at', ['ip', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempt_username_at', ['username', 'at'], unique=False)
+
+    op.create_table('map_cell',
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('cx', sa.Integer(), nullable=False),
+    sa.Column('cy', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('sx', sa.BigInteger(), nullable=False),
+    sa.Column('sy', sa.BigInteger(), nullable=False),
+    sa.Column('sid', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('level', 'cx', 'cy', 'status', 'category_id', 'department_id', 'area_id', name=op.f('pk_map_cell'))
+    )
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('holder', sa.String(length=120), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
     )
     op.create_table('area',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -83,6 +132,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target_type', sa.String(length=32), nullable=False),
+    sa.Column('target_id', sa.String(length=64), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_entry_actor_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entry_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
+
     op.create_table('device_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -129,6 +194,8 @@ def upgrade():
     sa.Column('reporter_id', sa.Integer(), nullable=True),
     sa.Column('lat', sa.Double(), nullable=False),
     sa.Column('lon', sa.Double(), nullable=False),
+    sa.Column('map_x', sa.Integer(), nullable=False),
+    sa.Column('map_y', sa.Integer(), nullable=False),
     sa.Column('accuracy_m', sa.Double(), nullable=True),
     sa.Column('location_source', sa.Enum('device', 'exif', 'manual', name='locationsource', native_enum=False, length=20), nullable=False),
     sa.Column('address', sa.String(length=300), nullable=False),
@@ -141,6 +208,7 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolved_on_time', sa.Boolean(), nullable=True),
     sa.Column('overdue_marked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('report_count', sa.Integer(), nullable=False),
     sa.Column('rework_count', sa.Integer(), nullable=False),
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
@@ -158,9 +226,62 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ticket_category_id'), ['category_id'], unique=False)
         batch_op.create_index('ix_ticket_category_lat_lon', ['category_id', 'lat', 'lon'], unique=False)
         batch_op.create_index('ix_ticket_department_status_due', ['department_id', 'status', 'due_at'], unique=False)
-        batch_op.create_index('ix_ticket_received_at', ['received_at'], unique=False)
+        batch_op.create_index('ix_ticket_map_xy', ['map_x', 'map_y', 'status'], unique=False)
+        batch_op.create_index('ix_ticket_received_at', ['received_at', 'department_id', 'category_id', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_reporter_id'), ['reporter_id'], unique=False)
+        batch_op.create_index('ix_ticket_resolved_groups', ['resolved_at', 'received_at', 'department_id', 'category_id', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_status'), ['status'], unique=False)
+        batch_op.create_index('ix_ticket_status_due_groups', ['status', 'due_at', 'resolved_on_time', 'department_id', 'category_id', 'area_id'], unique=False)
+
+    op.create_table('evidence_flag',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.Enum('before', 'after', 'recheck', name='photokind', native_enum=False, length=10), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_evidence_flag_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_evidence_flag_ticket_id_ticket')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_flag'))
+    )
+    with op.batch_alter_table('evidence_flag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_flag_photo_sha256'), ['photo_sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_flag_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_notification_ticket_id_ticket')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_emailed_at', ['emailed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index('ix_notification_user_read', ['user_id', 'read_at'], unique=False)
+
+    op.create_table('offline_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.String(length=36), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_offline_action_ticket_id_ticket')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_offline_action_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offline_action')),
+    sa.UniqueConstraint('user_id', 'client_id', name=op.f('uq_offline_action_user_id_client_id'))
+    )
+    with op.batch_alter_table('offline_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offline_action_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('report',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,6 +320,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_event'))
     )
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_event_action_at', ['action', 'at', 'ticket_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_event_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('ticket_photo',
@@ -230,16 +352,35 @@ def downgrade():
     op.drop_table('ticket_photo')
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_event_ticket_id'))
+        batch_op.drop_index('ix_ticket_event_action_at')
 
     op.drop_table('ticket_event')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_ticket_id'))
 
     op.drop_table('report')
+    with op.batch_alter_table('offline_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offline_action_ticket_id'))
+
+    op.drop_table('offline_action')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_read')
+        batch_op.drop_index(batch_op.f('ix_notification_ticket_id'))
+        batch_op.drop_index('ix_notification_emailed_at')
+
+    op.drop_table('notification')
+    with op.batch_alter_table('evidence_flag', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_flag_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_flag_photo_sha256'))
+
+    op.drop_table('evidence_flag')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_status_due_groups')
         batch_op.drop_index(batch_op.f('ix_ticket_status'))
+        batch_op.drop_index('ix_ticket_resolved_groups')
         batch_op.drop_index(batch_op.f('ix_ticket_reporter_id'))
         batch_op.drop_index('ix_ticket_received_at')
+        batch_op.drop_index('ix_ticket_map_xy')
         batch_op.drop_index('ix_ticket_department_status_due')
         batch_op.drop_index('ix_ticket_category_lat_lon')
         batch_op.drop_index(batch_op.f('ix_ticket_category_id'))
@@ -254,9 +395,26 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_device_token_user_id'))
 
     op.drop_table('device_token')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_entry_actor_id'))
+
+    op.drop_table('audit_entry')
     op.drop_table('users')
     op.drop_table('category')
     op.drop_table('area')
+    op.drop_table('scheduler_lease')
+    op.drop_table('map_cell')
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempt_username_at')
+        batch_op.drop_index('ix_login_attempt_ip_at')
+
+    op.drop_table('login_attempt')
+    op.drop_table('job_mark')
     op.drop_table('department')
+    with op.batch_alter_table('change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_change_ticket_id'))
+
+    op.drop_table('change')
     op.drop_table('case_counter')
     # ### end Alembic commands ###
