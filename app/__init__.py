@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
+from flask_babel import lazy_gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -56,6 +57,8 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
     from app.models import User

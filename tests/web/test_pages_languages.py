@@ -53,3 +53,8 @@ def test_unknown_page_is_a_readable_404(login, create_user, county):
     resp = login(create_user("supervisor")).get("/tickets/424242")
     assert resp.status_code == 404
     assert "未找到该工单" in resp.text
+
+
+def test_the_login_redirect_message_is_translated(client, county):
+    page = client.get("/tickets", follow_redirects=True)
+    assert "请先登录" in page.text and "Please log in" not in page.text
