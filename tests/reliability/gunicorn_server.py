@@ -28,7 +28,7 @@ def free_port() -> int:
 def server_env(database_url: str, media_root: Path, **extra: str) -> dict[str, str]:
     """The environment a deployment would set (app/config.py reads it)."""
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env.update(DATABASE_URL=database_url, MEDIA_ROOT=str(media_root), SECRET_KEY="reliability-" + os.urandom(8).hex())
+    env.update(DATABASE_URL=database_url, MEDIA_ROOT=str(media_root), SECRET_KEY=os.urandom(16).hex())
     env.update(extra)
     return env
 

@@ -59,7 +59,7 @@ def test_every_report_arrives_exactly_once_when_the_server_is_killed_during_the_
 
     def kill_at_random_moments() -> None:
         try:
-            while gunicorn.kills < KILLS and not done.wait(rng.uniform(0.3, 2.5)):
+            while gunicorn.kills < KILLS and not done.wait(rng.uniform(0.2, 1.5)):
                 if rng.random() < 0.5:  # aim at a photo upload: its files are written just before its row commits
                     _wait_for_upload_in_flight(phones, done)
                     time.sleep(rng.uniform(0, 0.04))
