@@ -219,6 +219,8 @@ def test_behind_a_trusted_proxy_the_client_address_counts(create_user):
         from app.models import LoginAttempt
 
         assert {a.ip for a in db.session.query(LoginAttempt)} == {"203.0.113.9", "198.51.100.7"}
+        db.session.remove()
+        db.engine.dispose()  # the second app's own pool: no connection left for the garbage collector
 
 
 @pytest.mark.parametrize(("tile_url", "allowed"), [
