@@ -48,9 +48,10 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from app.services import map_rollup
+    from app.services import map_rollup, ticket_rollups
 
-    map_rollup.install(db.session)  # map cell counts follow every ticket change (DESIGN §6)
+    map_rollup.install(db.session)  # a moved ticket's map position follows its coordinates
+    ticket_rollups.install(db.session)  # map cells and dashboard days follow every ticket change (DESIGN §6)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

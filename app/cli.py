@@ -147,18 +147,20 @@ def backup_restore(folder: Path, yes: bool) -> None:
                "row counts match the backup.")
 
 
-@click.command("map-cells-rebuild")
-def map_cells_rebuild() -> None:
-    """Recount the map's cluster cells from the tickets (after bulk SQL that bypassed the app)."""
-    from app.services import map_rollup
+@click.command("rollups-rebuild")
+def rollups_rebuild() -> None:
+    """Recount the map's cluster cells and the dashboard's days from the tickets (after bulk SQL that
+    bypassed the app, or a change of TIMEZONE)."""
+    from app.services import kpi_rollup, map_rollup
 
     started = time.monotonic()
     map_rollup.rebuild(db.session.connection())
+    rows = kpi_rollup.rebuild(db.session.connection())
     db.session.commit()
-    click.echo(f"Map cells recounted in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Map cells and {rows} dashboard rows recounted in {time.monotonic() - started:.1f} s.")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, map_cells_rebuild):
+    for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, rollups_rebuild):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)

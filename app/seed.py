@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon, box, mapping
 
 from app.extensions import db
 from app.models import Area, AreaKind, CaseCounter, Category, Department, Role, Ticket, TicketEvent, User
-from app.services import map_rollup, mapgrid
+from app.services import kpi_rollup, map_rollup, mapgrid
 from app.services import users as user_service
 from app.services.case_numbers import format_case_number
 from app.services.geo import invalidate_area_cache
@@ -329,6 +329,7 @@ def seed_tickets(count: int, *, now: datetime | None = None, days: int | None = 
         conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
     _save_counters(counters)
     map_rollup.rebuild(conn)
+    kpi_rollup.rebuild(conn)
     conn.exec_driver_sql("ANALYZE")  # fresh statistics, so the planner picks the covering indexes
     return done
 

@@ -1,5 +1,6 @@
 """Every model, imported so Alembic and the shell see the whole schema."""
 from app.models.job import JobMark, SchedulerLease
+from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, KpiResolveClass
 from app.models.map_cell import MapCell
 from app.models.notification import Notification
 from app.models.org import Area, AreaKind, Category, Department, Severity
@@ -22,7 +23,8 @@ from app.models.user import DeviceToken, Role, User
 __all__ = [
     "AuditEntry", "LoginAttempt",
     "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
-    "EvidenceFlag", "FINAL_STATUSES", "JobMark", "LocationSource", "MapCell", "Notification", "OfflineAction",
+    "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",
+    "LocationSource", "MapCell", "NOW_DAY", "Notification", "OfflineAction",
     "OPEN_STATUSES", "Photo", "PhotoKind", "Report", "Role",
     "SchedulerLease", "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
 ]

@@ -1,15 +1,10 @@
 """Keep MapCell (ticket counts per map cell and zoom) equal to what the ticket table says.
 
-Every ORM change to a ticket is noticed at flush time; just before the outermost COMMIT the
-changed tickets' keys are read back from the database and the differences are added to the
-cells, in one upsert in key order. Reading the final state at commit (rather than counting
-what each flush did) keeps savepoints right: a rolled-back savepoint leaves nothing to count.
-Applying the upsert last, sorted, keeps row locks short and in one order on PostgreSQL, so
-concurrent writers queue instead of deadlocking.
-
-Writes that bypass the ORM (bulk INSERT/UPDATE of status, category, department, area or
-position) must call rebuild() afterwards; the demo seed does. `flask --app wsgi
-map-cells-rebuild` does the same by hand. Why a rollup at all: docs/decisions/0005-map-clusters-and-kpis.md.
+app/services/ticket_rollups.py notices every changed ticket and, at commit, hands this module the
+tickets' map keys before and after; apply() adds the differences to the cells in one upsert in key
+order. Writes that bypass the ORM (bulk INSERT/UPDATE of status, category, department, area or
+position) must call rebuild() afterwards; the demo seed does, and so does `flask --app wsgi
+rollups-rebuild`. Why a rollup at all: docs/decisions/0005-map-clusters-and-kpis.md.
 """
 from __future__ import annotations
 
@@ -21,11 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import MapCell, Ticket
 from app.services import mapgrid
+from app.services.ticket_rollups import in_chunks
 
 # Zooms answered from MapCell (Leaflet's usual maximum is 18). A filter MapCell cannot answer
 # (period, overdue, search) groups live from the ticket table at any zoom.
 ROLLUP_LEVELS = range(8, 19)
-_TRACKED = "map_rollup_tracked"  # session.info: ticket id → its key when the transaction began
 
 # Every ticket is counted in five groupings of (category, department, area); ANY marks a dimension
 # summed over. An unfiltered map reads the status-only rows, a map filtered by one dimension that
@@ -44,34 +39,15 @@ _KEY_COLUMNS = (Ticket.id, Ticket.status, Ticket.category_id, Ticket.department_
 
 
 def install(session_target) -> None:
-    """Listen to `session_target` (db.session); safe to call for every app the process creates."""
-    for name, handler in (("before_flush", _before_flush), ("after_flush", _after_flush),
-                          ("before_commit", _before_commit), ("after_transaction_end", _after_transaction_end)):
-        if not sa.event.contains(session_target, name, handler):
-            sa.event.listen(session_target, name, handler)
+    """Recompute a moved ticket's map position before it is flushed (the counts: ticket_rollups)."""
+    if not sa.event.contains(session_target, "before_flush", _update_positions):
+        sa.event.listen(session_target, "before_flush", _update_positions)
 
 
-def _key(row) -> tuple | None:
-    if row is None:
-        return None
-    status = getattr(row.status, "value", row.status)
-    return (status, row.category_id, row.department_id or 0, row.area_id or 0, row.map_x, row.map_y)
-
-
-def _before_flush(session: so.Session, _context, _instances) -> None:
-    tracked = session.info.setdefault(_TRACKED, {})
-    touched = []
+def _update_positions(session: so.Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, Ticket) and _moved(obj):
             obj.map_x, obj.map_y = mapgrid.to_px(obj.lat, obj.lon)
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Ticket) and obj.id is not None and obj.id not in tracked:
-            touched.append(obj.id)
-    if touched:
-        # The database still holds the pre-flush state: the key as this transaction found it.
-        rows = session.connection().execute(sa.select(*_KEY_COLUMNS).where(Ticket.id.in_(touched)))
-        for row in rows:
-            tracked[row.id] = _key(row)
 
 
 def _moved(ticket: Ticket) -> bool:
@@ -79,38 +55,25 @@ def _moved(ticket: Ticket) -> bool:
     return state.attrs.lat.history.has_changes() or state.attrs.lon.history.has_changes()
 
 
-def _after_flush(session: so.Session, _context) -> None:
-    tracked = session.info.setdefault(_TRACKED, {})
-    for obj in session.new:
-        if isinstance(obj, Ticket) and obj.id not in tracked:
-            tracked[obj.id] = None  # did not exist when the transaction began
+def _key(row) -> tuple:
+    status = getattr(row.status, "value", row.status)
+    return (status, row.category_id, row.department_id or 0, row.area_id or 0, row.map_x, row.map_y)
 
 
-def _before_commit(session: so.Session) -> None:
-    if session.in_nested_transaction() or not session.info.get(_TRACKED):
-        return
-    session.flush()
-    tracked = session.info.pop(_TRACKED, {})
-    apply_changes(session.connection(), tracked)
+def snapshot(conn: sa.Connection, ids) -> dict[int, tuple]:
+    """Each existing ticket's map key: (status, category, department, area, map_x, map_y)."""
+    out = {}
+    for chunk in in_chunks(ids):
+        for row in conn.execute(sa.select(*_KEY_COLUMNS).where(Ticket.id.in_(chunk))):
+            out[row.id] = _key(row)
+    return out
 
 
-def _after_transaction_end(session: so.Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_TRACKED, None)
-
-
-def apply_changes(conn: sa.Connection, before: dict[int, tuple | None]) -> int:
-    """Add to MapCell the difference between each ticket's key `before` and now; return rows touched."""
-    if not before:
-        return 0
-    now = {}
-    ids = list(before)
-    for start in range(0, len(ids), 5000):
-        for row in conn.execute(sa.select(*_KEY_COLUMNS).where(Ticket.id.in_(ids[start:start + 5000]))):
-            now[row.id] = _key(row)
+def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int, tuple | None]) -> int:
+    """Add to MapCell the difference between each ticket's key before and after; return rows touched."""
     deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for ticket_id, old in before.items():
-        new = now.get(ticket_id)
+        new = after.get(ticket_id)
         if old == new:
             continue
         for key, sign in ((old, -1), (new, 1)):

@@ -1,4 +1,6 @@
 """The schema comes only from the migrations, and they run from empty on this database."""
+from datetime import UTC
+
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -25,5 +27,44 @@ def test_upgrade_from_empty_and_back(app):
         downgrade(directory=directory, revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
     finally:
+        drop_everything()
+        upgrade(directory=directory)
+
+
+def test_the_dashboard_rollup_migration_counts_the_tickets_already_there(app):
+    """0002 creates the dashboard rollup on a database that already holds tickets and fills it."""
+    from datetime import datetime, timedelta
+
+    from app import seed
+    from app.models import CLASS_SPANS, KPI_GROUPINGS, KpiDay, KpiResolveClass, Ticket
+    from app.services import kpi_rollup
+
+    directory = str(REPO / "migrations")
+    drop_everything()
+    try:
+        upgrade(directory=directory, revision="0001")
+        seed.seed_reference()
+        db.session.commit()
+        received = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+        category_id = db.session.execute(sa.text("SELECT id FROM category ORDER BY id LIMIT 1")).scalar()
+        rows = [{"case_number": f"XC-M-{i}", "status": "resolved", "category_id": category_id, "lat": 29.97,
+                 "lon": 119.95, "captured_at": received, "received_at": received + timedelta(days=i),
+                 "resolved_at": received + timedelta(days=i, hours=5)} for i in range(3)]
+        db.session.execute(sa.insert(Ticket), rows)  # Core: the schema of 0001 has no rollup to keep yet
+        db.session.commit()
+        upgrade(directory=directory)
+        counted = db.session.scalar(sa.select(sa.func.sum(KpiDay.resolved)).where(KpiDay.grouping == "all"))
+        assert counted == 3
+        assert db.session.scalar(sa.select(sa.func.sum(KpiResolveClass.n))) == 3 * len(KPI_GROUPINGS) * len(CLASS_SPANS)
+
+        def everything():
+            return [db.session.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+                    for table in (KpiDay.__table__, KpiResolveClass.__table__)]
+
+        migrated = everything()
+        kpi_rollup.rebuild(db.session.connection())
+        assert everything() == migrated
+    finally:
+        db.session.rollback()
         drop_everything()
         upgrade(directory=directory)

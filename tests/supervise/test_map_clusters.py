@@ -166,7 +166,7 @@ def test_the_rebuild_command_recounts_the_cells(report, runner):
     report("09009", at=SEAT)
     db.session.execute(sa.delete(MapCell))  # as if bulk SQL had bypassed the app
     db.session.commit()
-    result = runner.invoke(args=["map-cells-rebuild"])
+    result = runner.invoke(args=["rollups-rebuild"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.sum(MapCell.n)).where(MapCell.level == 8)) == len(map_rollup.GROUPINGS)
 

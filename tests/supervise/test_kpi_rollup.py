@@ -1,0 +1,190 @@
+"""The dashboard rollup (kpi_day, kpi_resolve_class) stays equal to a recount from the tickets, and the
+figures read from it are the ones the formulas define (local days, the clock, duration classes)."""
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import KpiDay, KpiResolveClass, Ticket
+from app.services import kpi_rollup
+from app.services.kpis import Period, kpis, median_of_classes, trend
+from app.services.tickets import ActionInput, transition
+from tests.factories import SEAT, actor_of, category, department
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _rows():
+    day = sorted(db.session.execute(sa.select(
+        KpiDay.grouping, KpiDay.day, KpiDay.group_id, *[getattr(KpiDay, m) for m in kpi_rollup.DAY_MEASURES])
+        .where(sa.or_(*[getattr(KpiDay, m) != 0 for m in kpi_rollup.DAY_MEASURES]))).all())
+    classes = sorted(db.session.execute(sa.select(
+        KpiResolveClass.grouping, KpiResolveClass.day, KpiResolveClass.group_id, KpiResolveClass.resolve_class,
+        KpiResolveClass.n).where(KpiResolveClass.n != 0)).all())
+    return day, classes
+
+
+def _kept_and_rebuilt():
+    kept = _rows()
+    kpi_rollup.rebuild(db.session.connection())
+    rebuilt = _rows()
+    db.session.rollback()
+    return kept, rebuilt
+
+
+def test_the_rollup_follows_every_lifecycle_action(ticket_in, report):
+    for status in ("assigned", "in_progress", "resolved", "closed", "reopened", "returned", "invalid",
+                   "duplicate"):
+        ticket_in(status, at=(SEAT[0] + random.Random(status).uniform(-0.01, 0.01), SEAT[1]))
+    report("09009", at=(29.99, 120.0))
+    kept, rebuilt = _kept_and_rebuilt()
+    assert kept == rebuilt
+    assert kept[0] and kept[1]  # something was counted
+    total = db.session.scalar(sa.select(sa.func.count(Ticket.id)))
+    assert db.session.scalar(sa.select(sa.func.sum(KpiDay.new)).where(KpiDay.grouping == "all")) == total
+
+
+def test_a_reassigned_ticket_takes_its_history_to_the_new_department(ticket_in, create_user):
+    ticket = ticket_in("reopened")  # resolved once, reopened once: both events count for its department
+    first = ticket.department_id
+    now = datetime.now(LOCAL)
+    period = Period.of_local_dates(now.date(), now.date())
+    assert (kpis(period, now, by="department")[first].resolutions,
+            kpis(period, now, by="department")[first].reopenings) == (1, 1)
+    clerk = create_user("department", ticket.department.code)
+    ticket = transition(ticket.id, ActionInput("return", ticket.version, note="not ours"), actor_of(clerk))
+    db.session.commit()
+    supervisor = create_user("supervisor")
+    ticket = transition(ticket.id, ActionInput("assign", ticket.version, department_code="HWZX"),
+                        actor_of(supervisor))
+    db.session.commit()
+    by_department = kpis(period, now, by="department")
+    moved = by_department[department("HWZX").id]
+    assert (moved.resolutions, moved.reopenings, moved.open) == (1, 1, 1)
+    assert first not in by_department or by_department[first].resolutions == 0
+    kept, rebuilt = _kept_and_rebuilt()
+    assert kept == rebuilt
+
+
+def test_a_rolled_back_savepoint_leaves_the_rollup_alone(report):
+    report("09009", at=SEAT)
+    before = _rows()
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        report("09009", at=(29.98, 120.04), commit=False)
+        raise RuntimeError("give up this one")
+    db.session.commit()
+    assert _rows() == before
+
+
+def _ticket(name: str, received: datetime, **fields) -> Ticket:
+    ticket = Ticket(case_number=f"XC-R-{name}", status=fields.pop("status", "assigned"),
+                    category=category("06012"), department_id=department("CGZF").id, lat=SEAT[0], lon=SEAT[1],
+                    captured_at=received, received_at=received, **fields)
+    db.session.add(ticket)
+    return ticket
+
+
+def test_days_are_local_calendar_days(county):
+    # 23:59 and 00:01 Beijing time are different days, though both fall on the same UTC day.
+    _ticket("late", datetime(2026, 6, 1, 23, 59, tzinfo=LOCAL))
+    _ticket("early", datetime(2026, 6, 2, 0, 1, tzinfo=LOCAL))
+    db.session.commit()
+    now = datetime(2026, 6, 3, 12, tzinfo=LOCAL)
+    assert kpis(Period.of_local_dates(date(2026, 6, 1), date(2026, 6, 1)), now)[None].new == 1
+    assert kpis(Period.of_local_dates(date(2026, 6, 2), date(2026, 6, 2)), now)[None].new == 1
+    assert trend(Period.of_local_dates(date(2026, 5, 31), date(2026, 6, 2))).new == [0, 1, 1]
+
+
+def test_overdue_follows_the_clock_without_any_write(county):
+    due = datetime(2026, 6, 2, 10, 0, tzinfo=LOCAL)
+    _ticket("due", datetime(2026, 6, 1, 9, tzinfo=LOCAL), due_at=due)
+    _ticket("nodeadline", datetime(2026, 6, 1, 9, tzinfo=LOCAL), status="reported")
+    db.session.commit()
+    period = Period.of_local_dates(date(2026, 6, 1), date(2026, 6, 2))
+    before, after = kpis(period, due - timedelta(minutes=1))[None], kpis(period, due + timedelta(minutes=1))[None]
+    assert (before.open, before.overdue) == (2, 0)
+    assert (after.open, after.overdue) == (2, 1)
+    assert kpis(period, due + timedelta(minutes=1), by="department")[department("CGZF").id].overdue == 1
+
+
+def test_median_of_classes_is_within_half_a_class_of_the_exact_median():
+    rng = random.Random(11)
+    for size in (1, 2, 3, 4, 7, 50, 1001):
+        for _ in range(40):
+            seconds = [rng.choice((rng.uniform(0, 600), rng.lognormvariate(11, 1.5))) for _ in range(size)]
+            counts = {}
+            for s in seconds:
+                index = kpi_rollup.resolve_class(s)
+                counts[index] = counts.get(index, 0) + 1
+            estimate = median_of_classes(sorted(counts.items()))
+            exact = statistics.median(seconds) / 3600
+            assert estimate == pytest.approx(exact, abs=(exact * 3600 + 360) * 0.025 / 3600 + 1e-9)
+    assert median_of_classes([]) is None
+
+
+def test_classes_cover_every_duration_without_gaps():
+    for index in range(0, 300):
+        low, high = kpi_rollup.class_bounds(index)
+        assert kpi_rollup.resolve_class(low + 1e-6) == index
+        assert kpi_rollup.resolve_class(high - 1e-6) == index
+    assert kpi_rollup.resolve_class(0) == 0
+    assert kpi_rollup.resolve_class(-5) == 0  # a clock running backwards counts as instant
+    assert kpi_rollup.resolve_class(10 * 365 * 86400) < 300
+
+
+def test_the_previous_period_has_as_many_local_days():
+    period = Period.of_local_dates(date(2026, 6, 1), date(2026, 6, 10))
+    assert period.previous() == Period.of_local_dates(date(2026, 5, 22), date(2026, 5, 31))
+    assert (period.first_day, period.last_day) == (date(2026, 6, 1), date(2026, 6, 10))
+
+
+def test_the_rebuild_command_recounts_the_dashboard(report, runner):
+    report("09009", at=SEAT)
+    kept = _rows()
+    db.session.execute(sa.delete(KpiDay))  # as if bulk SQL had bypassed the app
+    db.session.commit()
+    result = runner.invoke(args=["rollups-rebuild"])
+    assert result.exit_code == 0, result.output
+    assert _rows() == kept
+
+
+def test_blocks_cover_a_period_exactly_with_aligned_blocks():
+    rng = random.Random(5)
+    for _ in range(300):
+        first = rng.randint(739000, 740000)
+        last = first + rng.randint(0, 800)
+        parts = kpi_rollup.blocks(first, last)
+        assert parts[0][1] == first
+        assert all(start % span == 0 for span, start in parts)
+        assert all(a[1] + a[0] == b[1] for a, b in zip(parts, parts[1:], strict=False))  # contiguous
+        assert parts[-1][1] + parts[-1][0] - 1 == last
+        assert len(parts) <= 2 * 3 * len(kpi_rollup.CLASS_SPANS) + (last - first) // 64 + 1
+
+
+def test_medians_of_any_period_count_exactly_the_tickets_resolved_in_it(county):
+    rng = random.Random(8)
+    start = datetime(2026, 1, 1, 8, tzinfo=LOCAL)
+    tickets = []
+    for i in range(80):
+        received = start + timedelta(days=rng.uniform(0, 150))
+        resolved = received + timedelta(hours=rng.lognormvariate(2.5, 1.2))
+        tickets.append(_ticket(f"m{i}", received, status="resolved", resolved_at=resolved))
+    db.session.commit()
+    now = datetime(2026, 7, 1, tzinfo=LOCAL)
+    for _ in range(25):
+        first = date(2026, 1, 1) + timedelta(days=rng.randint(0, 140))
+        last = first + timedelta(days=rng.randint(0, 100))
+        in_period = [t for t in tickets if first <= t.resolved_at.astimezone(LOCAL).date() <= last]
+        counts = {}
+        for t in in_period:
+            index = kpi_rollup.resolve_class((t.resolved_at - t.received_at).total_seconds())
+            counts[index] = counts.get(index, 0) + 1
+        k = kpis(Period.of_local_dates(first, last), now)[None]
+        assert k.resolved == len(in_period)
+        assert k.median_hours == median_of_classes(sorted(counts.items()))
