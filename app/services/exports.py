@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -95,7 +97,7 @@ def ticket_header() -> list[str]:
 def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime) -> Iterator[list]:
     """The filtered tickets, newest first, as spreadsheet rows, fetched in batches."""
     query = filtered(actor, flt, now).with_only_columns(
-        Ticket.case_number, Ticket.status, Category.name_zh, Department.name_zh, Area.name_zh, Ticket.address,
+        Ticket.case_number, Ticket.status, _name(Category), _name(Department), _name(Area), Ticket.address,
         Ticket.lat, Ticket.lon, Ticket.received_at, Ticket.due_at, Ticket.resolved_at, Ticket.closed_at,
         Ticket.resolved_on_time, Ticket.rework_count, Ticket.report_count, Ticket.description,
     ).join(Category, Category.id == Ticket.category_id).outerjoin(Department, Department.id == Ticket.department_id) \
@@ -114,6 +116,13 @@ def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime) -> Iterator[list
                    description]
     finally:
         result.close()
+
+
+def _name(model):
+    """The name in the page's language, as localized_name() picks it, but in SQL."""
+    if get_locale().language == "en":
+        return sa.func.coalesce(sa.func.nullif(model.name_en, ""), model.name_zh)
+    return model.name_zh
 
 
 def _local(value: datetime | None) -> str:

@@ -92,3 +92,13 @@ def test_ticket_rows_are_a_generator_fetching_in_batches(seeded):
 def test_department_staff_may_not_download_county_wide_files(county, create_user, login, url):
     client = login(create_user("department", "CGZF"))
     assert client.get(url).status_code == 403
+
+
+def test_an_english_export_names_categories_departments_and_areas_in_english(seeded, supervisor_client):
+    supervisor_client.get("/supervise?lang=en")
+    response = supervisor_client.get("/supervise/export.csv?department=CGZF")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8")[1:])))
+    department = db.session.scalar(sa.select(Department).where(Department.code == "CGZF"))
+    assert rows[0][:3] == ["Case number", "Status", "Category"]
+    assert len(rows) > 1 and {r[3] for r in rows[1:]} == {department.name_en}
+    assert all(r[2] and not any("\u4e00" <= ch <= "\u9fff" for ch in r[2]) for r in rows[1:])
