@@ -16,13 +16,18 @@ class MapCell(db.Model):
     """
 
     level: so.Mapped[int] = so.mapped_column(sa.SmallInteger, primary_key=True)
-    cx: so.Mapped[int] = so.mapped_column(primary_key=True)
-    cy: so.Mapped[int] = so.mapped_column(primary_key=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    # The grouping before the position: a viewport's rows of one grouping are then contiguous per
+    # column of cells, and each column is one index range (cx = ?, cy BETWEEN ? AND ?).
     category_id: so.Mapped[int] = so.mapped_column(primary_key=True)
     department_id: so.Mapped[int] = so.mapped_column(primary_key=True)
     area_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    cx: so.Mapped[int] = so.mapped_column(primary_key=True)
+    cy: so.Mapped[int] = so.mapped_column(primary_key=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
     n: so.Mapped[int] = so.mapped_column(default=0)
     sx: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     sy: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     sid: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+    # SQLite keeps the rows in key order (no separate table to look each row up in).
+    __table_args__ = {"sqlite_with_rowid": False}

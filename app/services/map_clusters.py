@@ -25,6 +25,7 @@ from app.services.map_rollup import ANY, ROLLUP_LEVELS
 from app.services.ticket_queries import TicketFilter, filtered
 
 MAX_CELLS = 10_000  # about four full-HD screens of cells; more means a viewport far too big for its zoom
+MAX_COLUMNS = 512  # columns of cells listed one by one in a rollup read; wider (far out) reads one range
 
 
 @dataclass
@@ -89,13 +90,16 @@ def _from_rollup(cells: mapgrid.CellRange, flt: TicketFilter):
     k = level - cells.zoom  # below the coarsest stored level, merge its cells further
     cx = MapCell.cx.op(">>")(k) if k else MapCell.cx
     cy = MapCell.cy.op(">>")(k) if k else MapCell.cy
+    x_first, x_last = cells.x0 << k, ((cells.x1 + 1) << k) - 1
+    # Each column of cells as its own index range (cx = ?, cy BETWEEN …): a range over cx alone would
+    # read every row of those columns, the whole county's height of them.
+    columns = (MapCell.cx.in_(range(x_first, x_last + 1)) if x_last - x_first < MAX_COLUMNS
+               else MapCell.cx.between(x_first, x_last))
     query = sa.select(
         cx, cy, MapCell.status, sa.func.sum(MapCell.n), sa.func.sum(MapCell.sx), sa.func.sum(MapCell.sy),
         sa.func.sum(MapCell.sid),
     ).where(
-        MapCell.level == level,
-        MapCell.cx.between(cells.x0 << k, ((cells.x1 + 1) << k) - 1),
-        MapCell.cy.between(cells.y0 << k, ((cells.y1 + 1) << k) - 1),
+        MapCell.level == level, columns, MapCell.cy.between(cells.y0 << k, ((cells.y1 + 1) << k) - 1),
     ).group_by(cx, cy, MapCell.status)
     if flt.statuses:
         query = query.where(MapCell.status.in_(flt.statuses))

@@ -85,12 +85,12 @@ def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int,
                 for keep in GROUPINGS.values():
                     dims = [value if kept else ANY for value, kept in
                             zip((category_id, department_id, area_id), keep, strict=True)]
-                    delta = deltas[(level, x >> shift, y >> shift, status, *dims)]
+                    delta = deltas[(level, *dims, x >> shift, y >> shift, status)]  # the key's order
                     delta[0] += sign
                     delta[1] += sign * x
                     delta[2] += sign * y
                     delta[3] += sign * ticket_id
-    rows = [dict(zip(("level", "cx", "cy", "status", "category_id", "department_id", "area_id"), key, strict=True),
+    rows = [dict(zip(("level", "category_id", "department_id", "area_id", "cx", "cy", "status"), key, strict=True),
                  n=d[0], sx=d[1], sy=d[2], sid=d[3])
             for key, d in sorted(deltas.items()) if any(d)]
     if rows:

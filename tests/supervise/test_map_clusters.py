@@ -117,6 +117,14 @@ def test_whole_county_holds_every_ticket_and_far_out_it_is_few_clusters(seeded, 
     assert any(f["properties"]["count"] == 1 for f in close["features"])
 
 
+def test_the_whole_world_far_out_reads_the_cells_as_one_range_and_counts_the_same(seeded, supervisor_api):
+    # Zoom 3 over the world spans more cell columns than are listed one by one (MAX_COLUMNS).
+    world = supervisor_api.get("/api/v1/map/clusters?bbox=-179,-80,179,80&zoom=3").json
+    china = supervisor_api.get("/api/v1/map/clusters?bbox=100,20,130,40&zoom=3").json
+    assert world["total"] == china["total"] == 800
+    assert world["features"] == china["features"]
+
+
 def test_rollup_and_live_grouping_give_the_same_features(seeded, supervisor_api):
     for zoom in (9, 11, 12):
         rollup = supervisor_api.get(f"/api/v1/map/clusters?bbox={COUNTY}&zoom={zoom}&department=CGZF").json
