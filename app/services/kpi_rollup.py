@@ -34,7 +34,7 @@ from app.models import (
     TicketEvent,
     TicketStatus,
 )
-from app.services.ticket_rollups import COUNTED_EVENTS, in_chunks
+from app.services.ticket_rollups import COUNTED_EVENTS, hold_ticket_writes, in_chunks
 from app.timeutil import local_zone
 
 DAY_MEASURES = ("new", "resolved", "resolve_seconds", "due", "closed_on_time", "reopenings", "resolutions",
@@ -224,6 +224,7 @@ def rebuild(conn: sa.Connection, chunk: int = 20000) -> int:
     Tickets are read in id order, a chunk at a time, with their counted events. What is held in
     memory is the facts per day and ticket groups (at 1,000,000 tickets about 1 GB at the peak).
     """
+    hold_ticket_writes(conn)
     conn.execute(sa.delete(KpiDay))
     conn.execute(sa.delete(KpiResolveClass))
     totals = _Totals()

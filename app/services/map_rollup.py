@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import MapCell, Ticket
 from app.services import mapgrid
-from app.services.ticket_rollups import in_chunks
+from app.services.ticket_rollups import hold_ticket_writes, in_chunks
 
 # Zooms answered from MapCell (Leaflet's usual maximum is 18). A filter MapCell cannot answer
 # (period, overdue, search) groups live from the ticket table at any zoom.
@@ -114,6 +114,7 @@ def rebuild(conn: sa.Connection) -> None:
 
     Rows go in cell order, so a viewport's rows sit on few pages (PostgreSQL reads the heap for each).
     """
+    hold_ticket_writes(conn)
     conn.execute(sa.delete(MapCell))
     finest = ROLLUP_LEVELS[-1]
     shift = mapgrid.shift_for(finest)

@@ -84,6 +84,14 @@ def _after_transaction_end(session: so.Session, transaction) -> None:
         session.info.pop(_TRACKED, None)
 
 
+def hold_ticket_writes(conn: sa.Connection) -> None:
+    """Make writers wait until this transaction (a rebuild) ends: a ticket change committed while a
+    rebuild reads would be counted by the rebuild and again by its writer. SQLite: our transactions
+    already hold the one write lock (BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE ticket, ticket_event IN SHARE MODE")
+
+
 def in_chunks(ids, size: int = 5000):
     """`ids` in lists small enough for an IN (…) list."""
     ids = list(ids)
