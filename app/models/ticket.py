@@ -109,11 +109,9 @@ class Ticket(db.Model):
         sa.Index("ix_ticket_received_at", "received_at", "department_id", "category_id", "area_id"),
         sa.Index("ix_ticket_category_lat_lon", "category_id", "lat", "lon"),
         sa.Index("ix_ticket_map_xy", "map_x", "map_y", "status"),
-        # Dashboard KPIs (app/services/kpis.py): each count reads one index only, grouped by any dimension.
+        # Overdue counts (dashboard, desk, jobs): status and deadline, with the groups, in one index.
         sa.Index("ix_ticket_status_due_groups", "status", "due_at", "resolved_on_time", "department_id",
                  "category_id", "area_id"),
-        sa.Index("ix_ticket_resolved_groups", "resolved_at", "received_at", "department_id", "category_id",
-                 "area_id"),
     )
 
     @property
@@ -166,8 +164,6 @@ class TicketEvent(db.Model):
     ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
     actor: so.Mapped[User | None] = so.relationship()
 
-    # Rework rate: re-openings and resolutions in a period (app/services/kpis.py).
-    __table_args__ = (sa.Index("ix_ticket_event_action_at", "action", "at", "ticket_id"),)
 
 
 class CaseCounter(db.Model):
