@@ -116,9 +116,8 @@ def kpis(period: Period, now: datetime, by: str | None = None, *, medians: bool 
             sa.select(KpiDay.group_id, *sums)
             .where(KpiDay.grouping == grouping, KpiDay.day.between(first, last)).group_by(KpiDay.group_id)):
         kpi = out[_key(group_id, by)]
-        new, resolved, seconds, kpi.due, kpi.closed_on_time, kpi.reopenings, kpi.resolutions = map(int, values)
-        kpi.new, kpi.resolved = new, resolved
-        kpi.mean_hours = seconds / resolved / 3600.0 if resolved else None
+        kpi.new, kpi.resolved, seconds, kpi.due, kpi.closed_on_time, kpi.reopenings, kpi.resolutions = map(int, values)
+        kpi.mean_hours = seconds / kpi.resolved / 3600.0 if kpi.resolved else None
     for group_id, open_now, in_hand in db.session.execute(
             sa.select(KpiDay.group_id, KpiDay.open, KpiDay.in_hand)
             .where(KpiDay.grouping == grouping, KpiDay.day == NOW_DAY)):
