@@ -108,7 +108,7 @@ def daily_digest(now: datetime) -> int:
         return 0
     end_of_day = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local_zone())
     departments = db.session.execute(
-        sa.select(Department.id, Department.name_zh).where(Department.active, sa.exists().where(
+        sa.select(Department.id, Department.name_zh, Department.name_en).where(Department.active, sa.exists().where(
             User.department_id == Department.id, User.role == Role.DEPARTMENT, User.active))
         .order_by(Department.id)
     ).all()
@@ -120,7 +120,7 @@ def daily_digest(now: datetime) -> int:
         if counts["open"] == 0:
             continue  # nothing to say; the claim keeps us from asking again today
         notify.send(notify.department_users(department.id), "digest", department=department.name_zh,
-                    day=local.date().isoformat(), **counts)
+                    department_en=department.name_en, day=local.date().isoformat(), **counts)
         sent += 1
     db.session.flush()
     return sent

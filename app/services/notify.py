@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.errors import NotFound
@@ -129,6 +130,7 @@ def describe(row: Notification) -> tuple[str, list[str]]:
             lines.append(_("Overdue cases: %(cases)s", cases=", ".join(d["overdue_cases"])))
         if d.get("due_today_cases"):
             lines.append(_("Due today: %(cases)s", cases=", ".join(d["due_today_cases"])))
-        return _("Daily digest for %(department)s, %(day)s", department=d.get("department", ""),
-                 day=d.get("day", "")), lines
+        english = get_locale() is not None and get_locale().language == "en"
+        department = (english and d.get("department_en")) or d.get("department", "")
+        return _("Daily digest for %(department)s, %(day)s", department=department, day=d.get("day", "")), lines
     return row.kind, []

@@ -60,6 +60,29 @@ def test_notifications_speak_the_readers_language(login, create_user):
     assert "2 ticket(s) became overdue" not in client.get("/notifications?lang=zh_CN").text
 
 
+def test_the_digest_names_the_department_in_the_readers_language(login, cgzf_clerk_with_digest):
+    client = login(cgzf_clerk_with_digest)
+    english, chinese = client.get("/notifications?lang=en").text, client.get("/notifications?lang=zh_CN").text
+    department = cgzf_clerk_with_digest.department
+    assert f"Daily digest for {department.name_en}" in english and department.name_zh not in english
+    assert department.name_zh in chinese
+
+
+@pytest.fixture
+def cgzf_clerk_with_digest(create_user, report):
+    from datetime import datetime, time, timedelta
+
+    from app.jobs import tasks
+    from app.timeutil import local_zone, now_utc, to_local
+
+    clerk = create_user("department", "CGZF")
+    noon = datetime.combine(to_local(now_utc()).date(), time(12), local_zone())  # after DIGEST_HOUR
+    report("06008", now=noon - timedelta(hours=80))  # routed to CGZF, overdue by noon
+    assert tasks.daily_digest(noon) == 1
+    db.session.commit()
+    return clerk
+
+
 def test_the_notification_api(api, create_user):
     user = create_user("inspector")
     notify.send([user.id], "overdue", count=1, cases=["XC-1"])
