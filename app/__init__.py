@@ -48,10 +48,9 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from app.services import map_rollup, ticket_rollups
+    from app.services import commit_hooks
 
-    map_rollup.install(db.session)  # a moved ticket's map position follows its coordinates
-    ticket_rollups.install(db.session)  # map cells and dashboard days follow every ticket change (DESIGN §6)
+    commit_hooks.install(db.session)  # rollups and the change feed follow every commit (docs/architecture.md)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -79,7 +79,7 @@ def demo_logins() -> None:
 @click.option("--department", "department_code", default=None, help="Department code (role department).")
 def create_user(username: str, password: str, role: str, department_code: str | None) -> None:
     """Create a user account."""
-    from app.services import users
+    from app.services.accounts import users
 
     try:
         user = users.create_user(username, password, role, department_code)
@@ -107,7 +107,7 @@ def disable_user(username: str) -> None:
 @click.option("--label", default="cli")
 def create_token(username: str, label: str) -> None:
     """Create a device token; the token is the last word printed."""
-    from app.services import users
+    from app.services.accounts import users
 
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.active:
@@ -151,7 +151,7 @@ def backup_restore(folder: Path, yes: bool) -> None:
 def rollups_rebuild() -> None:
     """Recount the map's cluster cells and the dashboard's days from the tickets (after bulk SQL that
     bypassed the app, or a change of TIMEZONE)."""
-    from app.services import kpi_rollup, map_rollup
+    from app.services.supervision import kpi_rollup, map_rollup
 
     started = time.monotonic()
     map_rollup.rebuild(db.session.connection())

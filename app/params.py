@@ -5,7 +5,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from app.errors import BadRequest, ValidationFailed
-from app.services.ticket_queries import TicketFilter
+from app.services.tickets.queries import TicketFilter
 from app.timeutil import parse_iso_with_offset
 
 MAX_INT = 2**31 - 1

@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Photo
-from app.services import photos
-from app.services.media_cleanup import scan_media
+from app.services.photos import store as photos
+from app.services.photos.cleanup import scan_media
 
 photos_cli = AppGroup("photos", help="Photo files: rebuild derivatives, check files against rows.")
 BATCH = 100

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from app.errors import Forbidden, Unauthorized, render_error
 from app.extensions import sqlite_read_only
 from app.models import Role
-from app.services import users
+from app.services.accounts import users
 from app.services.actor import Actor
 from app.timeutil import now_utc
 

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from shapely.geometry import Point, Polygon, box, mapping
 
 from app.extensions import db
-from app.models import Area, AreaKind, CaseCounter, Category, Department, Role, Ticket, TicketEvent, User
-from app.services import kpi_rollup, map_rollup, mapgrid
-from app.services import users as user_service
-from app.services.case_numbers import format_case_number
-from app.services.geo import invalidate_area_cache
+from app.models import Area, AreaKind, CaseCounter, Category, Department, Role, Ticket, TicketEvent, User, mapgrid
+from app.services.accounts import users as user_service
+from app.services.reports.case_numbers import format_case_number
+from app.services.reports.geo import invalidate_area_cache
+from app.services.supervision import kpi_rollup, map_rollup
 from app.timeutil import now_utc, to_local
 
 SEED_DATA = Path(__file__).parent / "seed_data" / "categories.json"

@@ -70,7 +70,7 @@ def prepare(url: str, media_root: Path, tickets: int, inspectors: int, browsers:
 
     from app import seed
     from app.models import Department, Role, Ticket, User
-    from app.services import users
+    from app.services.accounts import users
 
     class LoadConfig(Config):
         SQLALCHEMY_DATABASE_URI = url

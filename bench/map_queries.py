@@ -75,7 +75,7 @@ def ensure_pg_database(url: str) -> None:
 
 def seed(app, count: int) -> float:
     from app import seed as demo
-    from app.services import users
+    from app.services.accounts import users
 
     with app.app_context():
         demo.seed_reference()
@@ -117,7 +117,7 @@ def viewport(zoom: int, lat: float, lon: float, width: int = 1280, height: int =
 
 def measure(app, repeat: int) -> dict[str, list[float]]:
     from app.models import Ticket, User
-    from app.services.users import issue_device_token
+    from app.services.accounts.users import issue_device_token
 
     with app.app_context():
         supervisor = db.session.scalar(sa.select(User).where(User.username == "bench_sup"))

@@ -4,7 +4,7 @@
 
 Generates N phone-like photos (12 MP JPEG, 3-4 MB, GPS and capture time in EXIF), then reports
 ms per photo for
-  - bare: SHA-256 + EXIF + draft decode + web image + thumbnail (app.services.imaging, in process),
+  - bare: SHA-256 + EXIF + draft decode + web image + thumbnail (app.services.photos.imaging, in process),
   - full decode: the same without JPEG draft mode (what draft mode saves),
   - server: PUT /api/v1/photos/{sha}, GET the web image and the thumbnail, and one POST /api/v1/sync
     of a report per photo, through a real HTTP server on 127.0.0.1 (one worker, a temp SQLite DB),
@@ -65,7 +65,7 @@ def _dms(value: float) -> tuple[float, float, float]:
 
 def bare_work(data: bytes, *, draft: bool = True) -> tuple[float, float]:
     """(wall, CPU) seconds for hash + EXIF + decode + both derivatives of one photo, in this process."""
-    from app.services import imaging
+    from app.services.photos import imaging
 
     started, cpu_started = time.perf_counter(), time.process_time()
     hashlib.sha256(data).hexdigest()
@@ -92,7 +92,7 @@ def prepare_database(workdir: Path) -> tuple[dict, str]:
 
     from app import create_app, seed
     from app.extensions import db
-    from app.services import users
+    from app.services.accounts import users
 
     app = create_app()
     with app.app_context():

@@ -44,7 +44,7 @@ def build_app(tmp: Path):
 
     from app import create_app, seed
     from app.extensions import db
-    from app.services import users
+    from app.services.accounts import users
 
     app = create_app()
     with app.app_context():

@@ -5,45 +5,33 @@ that is answered `rejected`; only a body that is not a batch at all is refused w
 """
 from __future__ import annotations
 
-import enum
-import hashlib
-import json
 import math
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Status
+from app.services.tickets.offline_actions import OFFLINE_ACTIONS, QueuedAction
+from app.text import text_problem
+
+__all__ = ["ActionIn", "Batch", "FieldError", "Invalid", "Limits", "MalformedBatch", "PhotoExif", "ReportIn",
+           "Status", "parse_batch"]
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LOCATION_SOURCES = ("device", "exif", "manual")
-OFFLINE_ACTIONS = ("close", "reopen")  # what a phone may queue offline: re-inspection
-MAX_ADDRESS = 300
 MAX_DEVICE_ID = 64
-
-
-class Status(enum.StrEnum):
-    CREATED = "created"
-    ALREADY_SYNCED = "already_synced"
-    LINKED = "linked"
-    CONFLICT = "conflict"
-    MISSING_PHOTOS = "missing_photos"
-    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
 class Limits:
+    """The protocol's own limit (items per batch) and the text limit for a queued action's note.
+
+    A report's limits are the intake's (app/services/reports/intake.py), checked there for every door."""
+
     batch: int
     max_photos: int
     max_description: int
-    clock_skew_s: float
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    code: str
-    message: str = ""  # filled in by the view in the caller's language when empty
-    limit: float | None = None
 
 
 class MalformedBatch(Exception):
@@ -54,49 +42,9 @@ class MalformedBatch(Exception):
         self.code, self.field, self.limit = code, field, limit
 
 
-@dataclass(frozen=True)
-class PhotoExif:
-    """What the phone read from a photo's original EXIF before resizing it (the resized copy has none)."""
-
-    lat: float | None = None
-    lon: float | None = None
-    taken_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ReportIn:
-    client_id: str
-    category_code: str
-    lat: float
-    lon: float
-    captured_at: datetime
-    location_source: str
-    description: str = ""
-    address: str = ""
-    accuracy_m: float | None = None
-    photos: tuple[str, ...] = ()
-    photo_exif: dict[str, PhotoExif] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """SHA-256 of everything but the client_id: same id, same fingerprint means the same report."""
-        content = asdict(self)
-        del content["client_id"]
-        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ActionIn:
-    client_id: str
-    ticket_id: int
-    action: str
-    version: int
-    note: str = ""
-    photos: tuple[str, ...] = ()
-
-    def fingerprint(self) -> str:
-        content = asdict(self)
-        del content["client_id"]
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+# The wire's items are the services' shapes: one definition each.
+ReportIn = IncomingReport
+ActionIn = QueuedAction
 
 
 @dataclass(frozen=True)
@@ -140,7 +88,7 @@ def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
         device_id=device_id,
         cursor=cursor,
         clock_skew_s=skew,
-        reports=[parse_report(raw, limits, now, skew) for raw in reports],
+        reports=[parse_report(raw) for raw in reports],
         actions=[parse_action(raw, limits) for raw in actions],
     )
 
@@ -156,17 +104,17 @@ def _items(body: dict, key: str, limits: Limits) -> list:
     return items
 
 
-def parse_report(raw: object, limits: Limits, now: datetime, skew_s: float | None = None) -> ReportIn | Invalid:
-    """One report, or every reason it is not acceptable."""
+def parse_report(raw: object) -> ReportIn | Invalid:
+    """One report's wire format, or every reason it is not one; the intake checks the rules."""
     if not isinstance(raw, dict):
         return Invalid(None, (FieldError("report", "not_an_object"),))
     errors: list[FieldError] = []
     client_id = _client_id(raw, errors)
     category_code = raw.get("category_code")
-    if not isinstance(category_code, str) or not category_code.strip() or len(category_code) > 32:
+    if not isinstance(category_code, str) or not category_code.strip():
         errors.append(FieldError("category_code", "required"))
-    description = _text(raw, "description", limits.max_description, errors)
-    address = _text(raw, "address", MAX_ADDRESS, errors)
+    description = _text(raw, "description", errors)
+    address = _text(raw, "address", errors)
     lat = _number(raw, "lat", -90, 90, errors)
     lon = _number(raw, "lon", -180, 180, errors)
     accuracy = raw.get("accuracy_m")
@@ -178,9 +126,7 @@ def parse_report(raw: object, limits: Limits, now: datetime, skew_s: float | Non
     captured_at = _parse_time(raw.get("captured_at"))
     if captured_at is None:
         errors.append(FieldError("captured_at", "invalid_time"))
-    elif _in_future(captured_at, now, skew_s, limits.clock_skew_s):
-        errors.append(FieldError("captured_at", "in_future", limit=limits.clock_skew_s))
-    photos = _hashes(raw.get("photos"), limits.max_photos, "photos", errors)
+    photos = _hashes(raw.get("photos"), None, "photos", errors)
     photo_exif = _photo_exif(raw.get("photo_exif"), photos, errors)
     if errors:
         return Invalid(_echo(raw, client_id), tuple(errors))
@@ -204,7 +150,7 @@ def parse_action(raw: object, limits: Limits) -> ActionIn | Invalid:
         errors.append(FieldError("action", "not_offline_action"))
     if not _is_int(version):
         errors.append(FieldError("version", "required"))
-    note = _text(raw, "note", limits.max_description, errors)
+    note = _text(raw, "note", errors, limits.max_description)
     photos = _hashes(raw.get("photos"), limits.max_photos, "photos", errors)
     if errors:
         return Invalid(_echo(raw, client_id), tuple(errors))
@@ -253,7 +199,8 @@ def _number(raw: dict, name: str, low: float, high: float, errors: list[FieldErr
     return value
 
 
-def _text(raw: dict, name: str, limit: int, errors: list[FieldError]) -> str:
+def _text(raw: dict, name: str, errors: list[FieldError], limit: int | None = None) -> str:
+    """A string field; its content rules are the intake's, but for an action's note (checked here)."""
     value = raw.get(name)
     if value is None:
         return ""
@@ -261,19 +208,21 @@ def _text(raw: dict, name: str, limit: int, errors: list[FieldError]) -> str:
         errors.append(FieldError(name, "invalid"))
         return ""
     value = value.strip()
-    if len(value) > limit:
+    if limit is not None and text_problem(value) is not None:
+        errors.append(FieldError(name, "invalid_text"))
+    elif limit is not None and len(value) > limit:
         errors.append(FieldError(name, "too_long", limit=limit))
     return value
 
 
-def _hashes(value: object, limit: int, name: str, errors: list[FieldError]) -> tuple[str, ...]:
+def _hashes(value: object, limit: int | None, name: str, errors: list[FieldError]) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and SHA256.match(v.lower()) for v in value):
         errors.append(FieldError(name, "invalid_hash"))
         return ()
     hashes = tuple(dict.fromkeys(v.lower() for v in value))
-    if len(hashes) > limit:
+    if limit is not None and len(hashes) > limit:
         errors.append(FieldError(name, "too_many", limit=limit))
     return hashes
 
@@ -321,8 +270,3 @@ def _parse_time(value: object) -> datetime | None:
     except (ValueError, OverflowError):
         return None
 
-
-def _in_future(captured_at: datetime, now: datetime, skew_s: float | None, allowance_s: float) -> bool:
-    """Later than the phone's own clock allows: a capture cannot happen after the batch was sent."""
-    device_now = now + timedelta(seconds=skew_s or 0)
-    return captured_at > max(now, device_now) + timedelta(seconds=allowance_s)

@@ -3,40 +3,25 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.errors import BadRequest
 from app.extensions import db
-from app.models import Role
 from app.params import json_body
 from app.security import api_auth, current_actor
+from app.services import change_feed
+from app.services.actor import Role
+from app.services.reports import intake
 from app.timeutil import iso, now_utc
-from sync import changes, ingest, protocol
+from sync import ingest, protocol
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 
-# Field error codes → what the inspector reads next to the report that needs attention.
-MESSAGES = {
-    "not_an_object": _l("This item is not a JSON object."),
-    "required": _l("This field is required."),
-    "invalid": _l("This value is not valid."),
-    "invalid_time": _l("Give the time in ISO 8601 with a UTC offset."),
-    "in_future": _l("The capture time is in the future; check the phone's clock."),
-    "out_of_range": _l("The coordinates are missing or out of range."),
-    "too_long": _l("The text is too long."),
-    "invalid_hash": _l("Photos must be given as SHA-256 hashes."),
-    "too_many": _l("Too many photos."),
-    "unknown_category": _l("This category does not exist or is no longer used."),
-    "outside_county": _l("The location is outside the county."),
-    "not_offline_action": _l("Only close and reopen can be queued offline."),
-    "stale_version": _l("The ticket was changed by someone else; reload it."),
-}
 
 
 def _limits() -> protocol.Limits:
     config = current_app.config
     return protocol.Limits(batch=config["SYNC_BATCH_LIMIT"], max_photos=config["SYNC_MAX_PHOTOS"],
-                           max_description=config["SYNC_MAX_DESCRIPTION"], clock_skew_s=config["SYNC_CLOCK_SKEW_S"])
+                           max_description=config["SYNC_MAX_DESCRIPTION"])
 
 
 @bp.post("/sync")
@@ -50,7 +35,7 @@ def sync():
         raise _bad_batch(exc) from None
     applied = ingest.apply_batch(batch, actor, now)
     db.session.commit()
-    feed = changes.changes_since(batch.cursor, actor, limit=current_app.config["SYNC_CHANGES_LIMIT"])
+    feed = change_feed.changes_since(batch.cursor, actor, limit=current_app.config["SYNC_CHANGES_LIMIT"])
     return {
         "results": [_result_out(r) for r in applied.reports],
         "action_results": [_result_out(r) for r in applied.actions],
@@ -78,8 +63,7 @@ def _result_out(result: ingest.Result) -> dict:
 
 
 def _error_out(error: protocol.FieldError) -> dict:
-    message = error.message or str(MESSAGES.get(error.code, MESSAGES["invalid"]))
-    out = {"field": error.field, "code": error.code, "message": message}
+    out = {"field": error.field, "code": error.code, "message": intake.message_for(error)}
     if error.limit is not None:
         out["limit"] = error.limit
     return out

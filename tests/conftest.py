@@ -12,12 +12,10 @@ import sqlalchemy as sa
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.services.geo import invalidate_area_cache
+from app.services.reports.geo import invalidate_area_cache
 
 REPO = Path(__file__).resolve().parent.parent
-TESTDATA = REPO.parent / "shared" / "testdata"
-if not TESTDATA.exists():  # CI lays shared/ beside the clone; a developer may point elsewhere
-    TESTDATA = Path(os.environ.get("XUNCHA_TESTDATA", TESTDATA))
+TESTDATA = REPO / "tests" / "data"  # test files live in the repository (tests/data/README.md)
 
 
 def _database_url(tmp_root: Path) -> str:

@@ -1,4 +1,4 @@
-"""Admin pages (thin: parse the form, call app.services.admin, commit, redirect)."""
+"""Admin pages (thin: parse the form, call app.services.accounts.admin, commit, redirect)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Area, AuditEntry, Category, Department, Role, User
 from app.security import current_actor, page_auth
-from app.services import admin
+from app.services.accounts import admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import DeviceToken, User
 from app.params import json_body
 from app.security import api_auth, current_actor
-from app.services import users
+from app.services.accounts import users
 
 
 @bp.post("/device-tokens")

@@ -11,8 +11,8 @@ from app.extensions import db
 from app.models import Area, Role
 from app.params import int_arg, ticket_filter
 from app.security import api_auth, current_actor
-from app.services import map_clusters
-from app.services.gcj02 import Datum
+from app.services.supervision import map_clusters
+from app.services.supervision.gcj02 import Datum
 from app.timeutil import now_utc
 
 

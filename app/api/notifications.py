@@ -6,7 +6,7 @@ from app.extensions import db
 from app.models import Notification
 from app.params import int_arg
 from app.security import api_auth, current_actor
-from app.services import notify
+from app.services.notifications import centre as notify
 from app.timeutil import iso, now_utc
 
 

@@ -10,7 +10,7 @@ from app.api.serializers import photo_out
 from app.extensions import db
 from app.models import Role
 from app.security import api_auth, current_actor
-from app.services import photos
+from app.services.photos import store as photos
 
 ONE_YEAR_S = 365 * 24 * 3600
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",

@@ -10,7 +10,8 @@ from app.extensions import db
 from app.models import Role
 from app.params import int_arg, is_whole_number, json_body
 from app.security import api_auth, current_actor
-from app.services import desk, recheck, ticket_queries, triage
+from app.services.tickets import desk, recheck, triage
+from app.services.tickets import queries as ticket_queries
 from app.timeutil import iso, now_utc
 
 MAX_BULK = 200

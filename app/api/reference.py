@@ -5,10 +5,11 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 
 from app.api import bp
-from app.api.serializers import area_out, category_out
+from app.api.serializers import area_out
 from app.extensions import db
 from app.models import Area, Category, Department
 from app.security import api_auth
+from app.services.reference import category_out
 
 
 def _department_codes() -> dict[int, str]:

@@ -1,23 +1,8 @@
 """Model → JSON for the API: one function per resource, used by every endpoint."""
 from __future__ import annotations
 
-from app.models import Area, Category, EvidenceFlag, Photo, Ticket, TicketPhoto
+from app.models import Area, EvidenceFlag, Photo, Ticket, TicketPhoto
 from app.timeutil import iso
-
-
-def category_out(category: Category, departments: dict[int, str]) -> dict:
-    return {
-        "code": category.code,
-        "name_zh": category.name_zh,
-        "name_en": category.name_en,
-        "group": category.group_code,
-        "group_zh": category.group_zh,
-        "group_en": category.group_en,
-        "department_code": departments.get(category.default_department_id),
-        "sla_hours": category.sla_hours,
-        "severity": category.severity,
-        "area_scoped": category.area_scoped,
-    }
 
 
 def area_out(area: Area, departments: dict[int, str], centroid: tuple[float, float]) -> dict:

@@ -11,9 +11,10 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.params import is_whole_number, json_body, ticket_filter
 from app.security import api_auth, current_actor
-from app.services import evidence, ticket_queries
-from app.services.access import get_visible_ticket
-from app.services.tickets import ActionInput, StaleVersion, allowed_actions, transition
+from app.services.photos import evidence
+from app.services.tickets import queries as ticket_queries
+from app.services.tickets.access import get_visible_ticket
+from app.services.tickets.transitions import ActionInput, StaleVersion, allowed_actions, transition
 from app.timeutil import now_utc
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth.forms import LoginForm
 from app.extensions import db
 from app.models import Role
-from app.services import login_guard, users
+from app.services.accounts import login_guard, users
 from app.timeutil import now_utc
 
 bp = Blueprint("auth", __name__)

@@ -15,8 +15,9 @@ from flask import current_app
 from app.extensions import db
 from app.jobs import lease
 from app.models import DEPARTMENT_STATUSES, Department, Role, Ticket, TicketEvent, User
-from app.services import mail, notify
-from app.services.media_cleanup import sweep_orphan_media
+from app.services.notifications import centre as notify
+from app.services.notifications import mail
+from app.services.photos.cleanup import sweep_orphan_media
 from app.timeutil import iso, local_zone, to_local
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ class Notification(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
-    kind: so.Mapped[str] = so.mapped_column(sa.String(32))  # see app.services.notify.KINDS
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))  # see app.services.notifications.centre.KINDS
     ticket_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ticket.id"), index=True)
     data: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # counts, case numbers, notes
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.models import mapgrid
 from app.models.base import UTCDateTime, str_enum
 from app.models.org import Area, Category, Department
 from app.models.user import User
-from app.services import mapgrid
 from app.timeutil import now_utc
 
 

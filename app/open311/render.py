@@ -6,6 +6,8 @@ from xml.etree import ElementTree as ET
 
 from flask import Response
 
+from app.text import strip_unstorable
+
 # The list element each root's children are called in XML.
 ITEM_NAMES = {"services": "service", "service_requests": "request", "errors": "error", "attributes": "attribute",
               "values": "value", "endpoints": "endpoint", "formats": "format"}
@@ -22,7 +24,7 @@ def _append(parent: ET.Element, name: str, value) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is not None:
-        node.text = str(value)
+        node.text = strip_unstorable(str(value))  # XML 1.0 has no way to carry C0 controls: drop them
 
 
 def respond(root: str, body, fmt: str, status: int = 200) -> Response:

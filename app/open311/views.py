@@ -6,6 +6,7 @@ behind it is the reporter of what it posts.
 """
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -20,10 +21,10 @@ from app.extensions import csrf, db
 from app.models import FINAL_STATUSES, Category, Role, Ticket
 from app.open311.render import respond
 from app.params import time_arg
-from app.services import users
-from app.services.access import visible_to
+from app.services.accounts import users
 from app.services.actor import Actor
-from app.services.tickets import NewReport, ingest_report
+from app.services.reports import intake
+from app.services.tickets.access import visible_to
 from app.timeutil import now_utc, to_local
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -31,7 +32,6 @@ csrf.exempt(bp)  # a key-authenticated API, no cookies
 
 MAX_REQUESTS = 1000
 MAX_SPAN = timedelta(days=90)
-DESCRIPTION_LIMIT = 4000
 
 
 def _fmt(fmt: str) -> str:
@@ -160,9 +160,34 @@ def get_request(case_number: str, fmt: str):
 
 def _float(name: str) -> float:
     try:
-        return float(request.form.get(name, ""))
+        value = float(request.form.get(name, ""))
     except ValueError:
-        raise ValidationFailed(_("lat and long are required, in WGS-84 degrees."), field=name) from None
+        value = math.nan
+    if not (-90 <= value <= 90 if name == "lat" else -180 <= value <= 180):
+        raise ValidationFailed(_("lat and long are required, in WGS-84 degrees."), field=name)
+    return value
+
+
+# Intake fields by the names a GeoReport client sent them under.
+OPEN311_FIELDS = {"category_code": "service_code", "address": "address_string", "lat": "lat"}
+
+
+def _incoming(now) -> intake.IncomingReport:
+    """A GeoReport POST as a report for the intake. GeoReport has no idempotency key: each POST is new."""
+    form = request.form
+    return intake.IncomingReport(
+        client_id=str(uuid.uuid4()), category_code=form.get("service_code", "").strip(),
+        lat=_float("lat"), lon=_float("long"), captured_at=now, location_source="device",
+        description=form.get("description", "").strip(), address=form.get("address_string", "").strip())
+
+
+def _refusal(result: intake.IntakeResult) -> DomainError:
+    """The intake's refusal in GeoReport's terms: an unknown service_code is a 404, the rest a 400."""
+    error = result.errors[0]
+    if error.code == "unknown_category":
+        return NotFound(_("Unknown service_code."), field="service_code")
+    field = OPEN311_FIELDS.get(error.field, error.field)
+    return ValidationFailed(f"{field}: {intake.message_for(error)}", field=field, code=error.code)
 
 
 @bp.post("/requests.<fmt>")
@@ -171,22 +196,12 @@ def create_request(fmt: str):
     actor = _actor_from_key(required=True)
     if actor.role not in (Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden(_("This key may not report problems."), code="403")
-    category = db.session.scalar(sa.select(Category).where(Category.code == request.form.get("service_code", ""),
-                                                           Category.active))
-    if category is None:
-        raise NotFound(_("Unknown service_code."))
-    lat, lon = _float("lat"), _float("long")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationFailed(_("lat and long are required, in WGS-84 degrees."), field="lat")
-    description = request.form.get("description", "")
-    if len(description) > DESCRIPTION_LIMIT:
-        raise ValidationFailed(_("The description is too long."), field="description")
-    # GeoReport has no idempotency key: each POST is a new report.
-    new = NewReport(category=category, lat=lat, lon=lon, captured_at=now_utc(), client_id=str(uuid.uuid4()),
-                    description=description, address=request.form.get("address_string", "")[:300])
-    result = ingest_report(new, actor)
+    now = now_utc()
+    result = intake.receive(_incoming(now), actor, now)
+    if not result.accepted:
+        raise _refusal(result)
     db.session.commit()
-    return respond("service_requests", [{"service_request_id": result.ticket.case_number, "service_notice": "",
+    return respond("service_requests", [{"service_request_id": result.case_number, "service_notice": "",
                                          "account_id": ""}], fmt, status=201)
 
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from app.models import Role, User
 
+__all__ = ["Actor", "Role"]  # doors (sync, jobs) name roles through the services
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -1,6 +1,6 @@
 """The write side of the sync change feed: note what changed in a unit of work, record it at commit.
 
-Phones follow the feed with a cursor (DESIGN §3), so a change must never appear with a
+Phones follow the feed with a cursor (docs/design.md §3), so a change must never appear with a
 number smaller than one a phone has already read. An autoincrement key alone does not give
 that on PostgreSQL: sequence numbers are handed out at insert time, transactions commit in
 another order. So nothing is inserted while the work runs; at commit, under one transaction-level
@@ -24,8 +24,16 @@ def ticket_changed(ticket: Ticket) -> None:
     _pending(sa.inspect(ticket).session or db.session).append(("ticket", ticket))
 
 
-@sa.event.listens_for(Category, "after_insert")
-@sa.event.listens_for(Category, "after_update")
+def install(session_target) -> None:
+    """Listen to `session_target` (db.session) and to category writes; called by commit_hooks."""
+    for target, name, handler in ((Category, "after_insert", _category_changed),
+                                  (Category, "after_update", _category_changed),
+                                  (session_target, "before_commit", _record_changes),
+                                  (session_target, "after_transaction_end", _forget_rolled_back)):
+        if not sa.event.contains(target, name, handler):
+            sa.event.listen(target, name, handler)
+
+
 def _category_changed(_mapper, _connection, category: Category) -> None:
     # Categories are edited from several places (admin pages, seed, CLI): catch them all here.
     session = sa.inspect(category).session
@@ -37,7 +45,6 @@ def _pending(session: Session) -> list:
     return session.info.setdefault(_PENDING, [])
 
 
-@sa.event.listens_for(db.session, "before_commit")
 def _record_changes(session: Session) -> None:
     if session.in_nested_transaction():
         return
@@ -57,7 +64,6 @@ def _record_changes(session: Session) -> None:
     session.execute(sa.insert(Change), rows)
 
 
-@sa.event.listens_for(db.session, "after_transaction_end")
 def _forget_rolled_back(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)

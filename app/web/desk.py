@@ -13,8 +13,9 @@ from app.extensions import db
 from app.models import Area, Category, Role, TicketStatus
 from app.params import int_arg, is_whole_number
 from app.security import current_actor, page_auth
-from app.services import desk, ticket_queries
-from app.services.ticket_queries import TicketFilter
+from app.services.tickets import desk
+from app.services.tickets import queries as ticket_queries
+from app.services.tickets.queries import TicketFilter
 from app.timeutil import local_zone, now_utc
 from app.web import bp
 from app.web.forms import PostForm

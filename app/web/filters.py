@@ -2,8 +2,8 @@
 from flask import Flask
 from flask_babel import get_locale
 
+from app.labels import ACTION_LABELS, LOCATION_SOURCE_LABELS, ROLE_LABELS, STATUS_LABELS, localized_name
 from app.timeutil import to_local
-from app.web.labels import ACTION_LABELS, LOCATION_SOURCE_LABELS, ROLE_LABELS, STATUS_LABELS, localized_name
 
 
 def register_template_helpers(app: Flask) -> None:

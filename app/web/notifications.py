@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.params import int_arg
 from app.security import current_actor, page_auth
-from app.services import notify
+from app.services.notifications import centre as notify
 from app.timeutil import now_utc
 from app.web import bp
 from app.web.forms import PostForm

@@ -6,7 +6,8 @@ from flask import render_template
 from app.models import Role
 from app.params import int_arg
 from app.security import current_actor, page_auth
-from app.services import recheck, ticket_queries
+from app.services.tickets import queries as ticket_queries
+from app.services.tickets import recheck
 from app.web import bp
 
 

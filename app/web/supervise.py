@@ -9,14 +9,14 @@ from flask_babel import gettext as _
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.labels import STATUS_LABELS
 from app.models import Area, Category, Department, Role, TicketStatus
 from app.params import ticket_filter
 from app.security import current_actor, page_auth
-from app.services import exports, kpis, ranking, slips
-from app.services.kpis import Period
+from app.services.supervision import exports, kpis, ranking, slips
+from app.services.supervision.kpis import Period
 from app.timeutil import now_utc, to_local
 from app.web import bp
-from app.web.labels import STATUS_LABELS
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 PERIOD_DAYS = (7, 30, 90, 365)

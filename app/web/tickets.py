@@ -14,10 +14,14 @@ from app.extensions import db
 from app.models import Category, Department, Role, TicketStatus
 from app.params import ticket_filter
 from app.security import current_actor, page_auth
-from app.services import evidence, geo, photos, ticket_queries, triage
-from app.services.access import get_visible_ticket
-from app.services.gcj02 import Datum
-from app.services.tickets import ActionInput, allowed_actions, transition
+from app.services.photos import evidence
+from app.services.photos import store as photos
+from app.services.reports import geo
+from app.services.supervision.gcj02 import Datum
+from app.services.tickets import queries as ticket_queries
+from app.services.tickets import triage
+from app.services.tickets.access import get_visible_ticket
+from app.services.tickets.transitions import ActionInput, allowed_actions, transition
 from app.timeutil import now_utc
 from app.web import bp
 from app.web.forms import ActionForm, SplitForm

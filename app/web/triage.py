@@ -6,7 +6,8 @@ from flask import render_template, request
 from app.models import Role
 from app.params import int_arg
 from app.security import current_actor, page_auth
-from app.services import ticket_queries, triage
+from app.services.tickets import queries as ticket_queries
+from app.services.tickets import triage
 from app.timeutil import now_utc
 from app.web import bp
 from app.web.tickets import handling_departments

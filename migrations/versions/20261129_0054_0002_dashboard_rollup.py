@@ -47,7 +47,7 @@ def upgrade():
     # ### end Alembic commands ###
     # Count the tickets already there. This uses the application's own counting code, so that the
     # rollup a database starts with is exactly the one the application keeps up to date.
-    from app.services import kpi_rollup
+    from app.services.supervision import kpi_rollup
 
     kpi_rollup.rebuild(op.get_bind())
 

@@ -38,7 +38,7 @@ def _create(key: list[str], **kwargs) -> None:
 
 def _recount() -> None:
     # The application's own counting code, so the cells start exactly as the application keeps them.
-    from app.services import map_rollup
+    from app.services.supervision import map_rollup
 
     map_rollup.rebuild(op.get_bind())
 

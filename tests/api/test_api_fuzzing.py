@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from app.extensions import db
-from app.services.users import issue_device_token
+from app.services.accounts.users import issue_device_token
 
 EXAMPLES_PER_OPERATION = 20
 # Revoking the fuzzer's own token would turn the rest of the run into 401s.

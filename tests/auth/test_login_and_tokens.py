@@ -119,7 +119,7 @@ def test_bad_tokens_are_refused(client, county, header):
 @pytest.mark.parametrize("password", ["short1!", "allletters", "1234567890", "aaaa1111"])
 def test_weak_passwords_are_refused(create_user, password):
     from app.errors import ValidationFailed
-    from app.services.users import create_user as make
+    from app.services.accounts.users import create_user as make
 
     with pytest.raises(ValidationFailed):
         make("someone", password, "inspector")
@@ -127,7 +127,7 @@ def test_weak_passwords_are_refused(create_user, password):
 
 def test_department_user_needs_a_department(county):
     from app.errors import ValidationFailed
-    from app.services.users import create_user as make
+    from app.services.accounts.users import create_user as make
 
     with pytest.raises(ValidationFailed):
         make("dept", PASSWORD, "department")

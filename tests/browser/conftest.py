@@ -18,8 +18,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
-GPS_PHOTO = Path(os.environ.get("XUNCHA_TESTDATA", TESTDATA)) / "photos" / "jpg" / "gps" / "DSCN0010.jpg"
+TESTDATA = Path(__file__).resolve().parents[1] / "data"  # tests/data, inside the repository
+GPS_PHOTO = TESTDATA / "photos" / "jpg" / "gps" / "DSCN0010.jpg"
 PHONE_AT = {"latitude": 29.9761, "longitude": 119.9512, "accuracy": 12}  # in the demo county seat
 
 

@@ -37,7 +37,7 @@ def test_the_dashboard_rollup_migration_counts_the_tickets_already_there(app):
 
     from app import seed
     from app.models import CLASS_SPANS, KPI_GROUPINGS, KpiDay, KpiResolveClass, Ticket
-    from app.services import kpi_rollup
+    from app.services.supervision import kpi_rollup
 
     directory = str(REPO / "migrations")
     drop_everything()

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification, PhotoKind, TicketStatus
-from app.services.tickets import ActionInput, attach_photos, transition
+from app.services.photos.attach import attach_photos
+from app.services.tickets.transitions import ActionInput, transition
 from tests.desk.conftest import csrf_from, jpeg, sha, upload
 from tests.factories import actor_of
 

@@ -69,7 +69,7 @@ def test_login_takes_a_department_user_to_the_desk(client, clerk, county):
     ("area=DCJD", set()),
 ])
 def test_desk_filters(login, clerk, queue, create_user, query, expected):
-    from app.services.tickets import ActionInput, transition
+    from app.services.tickets.transitions import ActionInput, transition
     from tests.factories import actor_of
 
     transition(queue["overdue"].id, ActionInput(action="accept", version=queue["overdue"].version), actor_of(clerk))
@@ -138,7 +138,7 @@ def test_a_post_without_the_csrf_token_changes_nothing(login, clerk, queue):
 
 
 def _accepted(ticket, clerk):
-    from app.services.tickets import ActionInput, transition
+    from app.services.tickets.transitions import ActionInput, transition
     from tests.factories import actor_of
 
     ticket = transition(ticket.id, ActionInput(action="accept", version=ticket.version), actor_of(clerk))
@@ -228,7 +228,7 @@ def test_return_needs_a_reason_and_goes_to_the_supervisor(login, clerk, queue, c
     assert response.status_code == 302
     db.session.refresh(ticket)
     assert ticket.status == TicketStatus.RETURNED
-    from app.services.notify import list_for
+    from app.services.notifications.centre import list_for
 
     [note] = list_for(supervisor.id)[0]
     assert note.kind == "returned" and note.data["note"] == "this is a road, not ours"

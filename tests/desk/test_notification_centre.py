@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification
-from app.services import notify
+from app.services.notifications import centre as notify
 from tests.desk.conftest import csrf_from
 
 

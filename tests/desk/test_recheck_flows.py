@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification, PhotoKind, TicketPhoto, TicketStatus, User
-from app.services.tickets import ActionInput, transition
+from app.services.tickets.transitions import ActionInput, transition
 from app.timeutil import now_utc
 from tests.desk.conftest import csrf_from, jpeg, sha, upload
 from tests.factories import actor_of, area

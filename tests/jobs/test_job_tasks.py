@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.jobs import tasks
 from app.models import Notification, Ticket, TicketEvent
-from app.services.tickets import ActionInput, transition
+from app.services.tickets.transitions import ActionInput, transition
 from app.storage import MediaStore
 from app.timeutil import now_utc
 from tests.factories import actor_of
@@ -154,7 +154,7 @@ def test_daily_digest_lists_open_due_today_and_overdue_per_department(app, repor
     assert digest.data["day"] == "2026-11-02"
     assert notifications(people["hwzx"], "digest") == []
 
-    from app.services.notify import describe
+    from app.services.notifications.centre import describe
 
     title, lines = describe(digest)
     assert "2026-11-02" in title and any(overdue.case_number in line for line in lines)

@@ -4,7 +4,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from app.extensions import db
-from app.services.users import issue_device_token
+from app.services.accounts.users import issue_device_token
 from tests.factories import SEAT
 
 

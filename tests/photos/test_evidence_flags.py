@@ -9,10 +9,11 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import PhotoKind
-from app.services import evidence
 from app.services.actor import Actor
-from app.services.photos import store_photo
-from app.services.tickets import ActionInput, attach_photos, transition
+from app.services.photos import evidence
+from app.services.photos.attach import attach_photos
+from app.services.photos.store import store_photo
+from app.services.tickets.transitions import ActionInput, transition
 from app.timeutil import now_utc
 from tests.factories import OUTSIDE, SEAT
 

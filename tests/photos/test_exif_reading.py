@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.errors import DomainError
-from app.services import imaging
-from app.services.exif import read_exif, taken_at_utc
+from app.services.photos import imaging
+from app.services.photos.exif import read_exif, taken_at_utc
 
 
 def test_south_and_west_are_negative(make_jpeg):

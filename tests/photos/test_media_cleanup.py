@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Photo
-from app.services.media_cleanup import sweep_orphan_media
+from app.services.photos.cleanup import sweep_orphan_media
 from app.storage import MediaStore
 from app.timeutil import now_utc
 

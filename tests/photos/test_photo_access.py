@@ -8,8 +8,8 @@ import pytest
 from app.extensions import db
 from app.models import Photo
 from app.services.actor import Actor
-from app.services.photos import store_photo
-from app.services.tickets import ActionInput, transition
+from app.services.photos.store import store_photo
+from app.services.tickets.transitions import ActionInput, transition
 
 
 @pytest.fixture

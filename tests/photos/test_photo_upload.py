@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Photo
-from app.services import imaging
+from app.services.photos import imaging
 
 
 def _files(media_root):

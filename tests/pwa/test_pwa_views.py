@@ -92,7 +92,7 @@ def test_the_manifest_makes_an_installable_chinese_app(client):
 def test_the_client_config_carries_the_tile_settings_and_a_start_point_in_the_county(app, client, county):
     body = client.get("/app/config.json").get_json()
     assert body["tile_crs"] == app.config["TILE_CRS"] and body["batch_limit"] == 50
-    from app.services.geo import in_county
+    from app.services.reports.geo import in_county
 
     assert in_county(body["map_center"]["lat"], body["map_center"]["lon"]) is True
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Photo, Report, Ticket, TicketPhoto
-from app.services.media_cleanup import scan_media
-from app.services.users import issue_device_token
+from app.services.accounts.users import issue_device_token
+from app.services.photos.cleanup import scan_media
 from app.storage import TEMP_SUFFIX, VARIANTS, MediaStore
 from tests.reliability.gunicorn_server import GunicornServer, server_env
 from tests.reliability.phone_replay import Phone, grid_point, report_body, small_jpeg

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.services.media_cleanup import scan_media, sweep_orphan_media
+from app.services.photos.cleanup import scan_media, sweep_orphan_media
 from app.timeutil import now_utc
 from tests.reliability.chaos_proxy import ChaosProxy
 from tests.reliability.conftest import assert_every_report_exactly_once, sync_all, temp_files

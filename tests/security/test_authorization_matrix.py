@@ -16,8 +16,8 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Notification
-from app.services import photos
-from app.services.users import issue_device_token
+from app.services.accounts.users import issue_device_token
+from app.services.photos import store as photos
 from tests.factories import PASSWORD, SEAT, actor_of
 
 # One short name per role keeps the table readable.

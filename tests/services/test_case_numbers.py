@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Category, Ticket
 from app.services.actor import Actor
-from app.services.case_numbers import next_case_number
-from app.services.tickets import NewReport, ingest_report
+from app.services.reports import intake
+from app.services.reports.case_numbers import next_case_number
 from tests.factories import SEAT, category
 
 
@@ -36,11 +36,12 @@ def test_twenty_concurrent_creations_get_twenty_distinct_numbers(app, create_use
             try:
                 barrier.wait()
                 cat = db.session.get(Category, category_id)
-                new = NewReport(category=cat, lat=SEAT[0] + i * 1e-5, lon=SEAT[1], client_id=str(uuid.uuid4()),
-                                captured_at=datetime.now(UTC))
-                result = ingest_report(new, actor)
+                new = intake.IncomingReport(client_id=str(uuid.uuid4()), category_code=cat.code,
+                                            lat=SEAT[0] + i * 1e-5, lon=SEAT[1], captured_at=datetime.now(UTC),
+                                            location_source="device")
+                result = intake.receive(new, actor, datetime.now(UTC))
                 db.session.commit()
-                numbers.append(result.ticket.case_number)
+                numbers.append(result.case_number)
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(repr(exc))
             finally:

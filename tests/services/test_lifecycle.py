@@ -7,8 +7,8 @@ import pytest
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import TicketEvent, TicketStatus
-from app.services import lifecycle
-from app.services.tickets import ActionInput, transition
+from app.services.tickets import lifecycle
+from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import actor_of
 
 ALL_STATES = [s.value for s in TicketStatus]

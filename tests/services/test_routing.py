@@ -32,7 +32,7 @@ def test_area_scoped_category_goes_to_the_township(report, point, township_depar
 def test_area_override_is_data_not_code(report):
     area("DCJD").department_id = department("HWZX").id
     db.session.commit()
-    from app.services.geo import invalidate_area_cache
+    from app.services.reports.geo import invalidate_area_cache
 
     invalidate_area_cache()
     assert report("X14001", at=EAST).ticket.department.code == "HWZX"

@@ -8,8 +8,8 @@ import time_machine
 
 from app.extensions import db
 from app.models import TicketStatus
-from app.services import sla
-from app.services.tickets import ActionInput, transition
+from app.services.tickets import sla
+from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import actor_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -153,7 +153,7 @@ def test_calendar_mode_counts_every_hour(app):
 def test_a_year_without_holiday_data_counts_monday_to_friday_and_says_so(app, workdays, caplog):
     sla.is_workday.cache_clear()
     sla._warn_unknown_year.cache_clear()
-    with caplog.at_level(logging.WARNING, logger="app.services.sla"):
+    with caplog.at_level(logging.WARNING, logger="app.services.tickets.sla"):
         # Thursday 31 Dec 2026 (data) → Friday 1 Jan 2027: no data yet, so a weekday counts.
         assert sla.deadline(24, local(2026, 12, 31, 12)) == local(2027, 1, 1, 12)
         # Saturday 2 and Sunday 3 Jan 2027 do not count.

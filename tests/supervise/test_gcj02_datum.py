@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.gcj02 import Datum, gcj02_to_wgs84, outside_china, wgs84_to_gcj02
-from app.services.geo import distance_m
+from app.services.reports.geo import distance_m
+from app.services.supervision.gcj02 import Datum, gcj02_to_wgs84, outside_china, wgs84_to_gcj02
 
 # (WGS-84 lat, lon, GCJ-02 lat, lon): the test vectors of googollee/eviltransform (Shanghai,
 # Shenzhen, Beijing), computed with the published GCJ-02 formula.

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Ticket, TicketEvent
-from app.services.kpis import Period, kpis, trend
-from app.services.ranking import department_ranking
+from app.services.supervision.kpis import Period, kpis, trend
+from app.services.supervision.ranking import department_ranking
 from tests.factories import SEAT, category, department
 
 LOCAL = ZoneInfo("Asia/Shanghai")

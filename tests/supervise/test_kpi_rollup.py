@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import KpiDay, KpiResolveClass, Ticket
-from app.services import kpi_rollup
-from app.services.kpis import Period, kpis, median_of_classes, trend
-from app.services.tickets import ActionInput, transition
+from app.services.supervision import kpi_rollup
+from app.services.supervision.kpis import Period, kpis, median_of_classes, trend
+from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import SEAT, actor_of, category, department
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -195,7 +195,7 @@ def test_concurrent_resolutions_keep_both_rollups_exact(app, ticket_in, create_u
     import threading
 
     from app.models import MapCell, User
-    from app.services import map_rollup
+    from app.services.supervision import map_rollup
 
     tickets = [ticket_in("in_progress", at=(SEAT[0] + i * 0.001, SEAT[1])) for i in range(10)]
     jobs = []

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app import seed
 from app.extensions import db
 from app.models import DEPARTMENT_STATUSES, Area, Category, Department, MapCell, Ticket
-from app.services import map_rollup
+from app.services.supervision import map_rollup
 from app.timeutil import now_utc
 from tests.factories import SEAT
 
@@ -210,7 +210,7 @@ def test_only_supervisors_and_admins_see_the_map_data(county, api, create_user, 
 
 
 def test_gcj02_tiles_get_shifted_markers_and_outlines(app, seeded, supervisor_api):
-    from app.services.gcj02 import wgs84_to_gcj02
+    from app.services.supervision.gcj02 import wgs84_to_gcj02
 
     plain = supervisor_api.get(f"/api/v1/map/clusters?bbox={COUNTY}&zoom=12").json
     single = next(f for f in plain["features"] if f["properties"]["count"] == 1)

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from app import seed
 from app.extensions import db
 from app.models import Department, Ticket, TicketStatus
-from app.services import exports
 from app.services.actor import Actor
-from app.services.ticket_queries import TicketFilter
+from app.services.supervision import exports
+from app.services.tickets.queries import TicketFilter
 from app.timeutil import now_utc
 
 

@@ -10,8 +10,9 @@ from shapely.geometry import Point, shape
 
 from app import seed
 from app.extensions import db
-from app.models import Area, AreaKind, Category, MapCell, Ticket, TicketEvent, TicketStatus
-from app.services import geo, map_rollup, mapgrid
+from app.models import Area, AreaKind, Category, MapCell, Ticket, TicketEvent, TicketStatus, mapgrid
+from app.services.reports import geo
+from app.services.supervision import map_rollup
 from app.timeutil import now_utc
 
 

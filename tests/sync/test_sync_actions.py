@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import OfflineAction, Ticket, TicketEvent
-from app.services.users import issue_device_token
+from app.services.accounts.users import issue_device_token
 
 
 @pytest.fixture

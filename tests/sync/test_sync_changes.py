@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Category, Change, Ticket
 from app.services import change_log
-from app.services.tickets import ActionInput, transition
+from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import actor_of, category
 from tests.sync.conftest import report_json, spread
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Report, Ticket, TicketEvent
-from app.services.users import issue_device_token
-from sync import ingest
+from app.services.accounts.users import issue_device_token
+from app.services.reports import intake
 from tests.sync.conftest import report_json
 
 COPIES = 50
@@ -65,14 +65,14 @@ def test_a_copy_that_races_past_the_look_up_is_stopped_by_the_unique_key(phone, 
 
     # Pretend this request's look-up ran before the first copy committed (the race a check-then-insert
     # design loses): only the database's unique key can now prevent a second ticket.
-    real_lookup = ingest._known_report
+    real_lookup = intake.known_report
     calls = []
 
-    def stale_lookup(item, actor):
-        calls.append(item.client_id)
-        return None if len(calls) == 1 else real_lookup(item, actor)
+    def stale_lookup(client_id, fingerprint, actor):
+        calls.append(client_id)
+        return None if len(calls) == 1 else real_lookup(client_id, fingerprint, actor)
 
-    monkeypatch.setattr(ingest, "_known_report", stale_lookup)
+    monkeypatch.setattr(intake, "known_report", stale_lookup)
     again = phone.sync(reports=[sent])["results"][0]
 
     assert len(calls) == 2  # the insert failed on the key and the answer was read back
@@ -83,14 +83,14 @@ def test_a_copy_that_races_past_the_look_up_is_stopped_by_the_unique_key(phone, 
 def test_a_conflicting_copy_that_races_past_the_look_up_is_a_conflict(phone, monkeypatch):
     sent = report_json(description="first words")
     first = phone.sync(reports=[sent])["results"][0]
-    real_lookup = ingest._known_report
+    real_lookup = intake.known_report
     calls = []
 
-    def stale_lookup(item, actor):
+    def stale_lookup(client_id, fingerprint, actor):
         calls.append(1)
-        return None if len(calls) == 1 else real_lookup(item, actor)
+        return None if len(calls) == 1 else real_lookup(client_id, fingerprint, actor)
 
-    monkeypatch.setattr(ingest, "_known_report", stale_lookup)
+    monkeypatch.setattr(intake, "known_report", stale_lookup)
     changed = phone.sync(reports=[{**sent, "description": "other words"}])["results"][0]
     assert changed["status"] == "conflict" and changed["ticket_id"] == first["ticket_id"]
     db.session.rollback()

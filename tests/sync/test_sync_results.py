@@ -120,14 +120,16 @@ def test_error_messages_are_chinese_by_default(phone):
     assert "县" in result["errors"][0]["message"]
 
 
-def test_capture_time_skew_is_allowed_within_limits_and_recorded(phone, app):
+def test_the_skew_is_recorded_but_capture_times_are_bounded_by_the_server_clock(phone, app):
     now = now_utc()
-    fast_phone = now + timedelta(hours=2)  # the phone's clock runs two hours ahead
-    ok = report_json(captured_at=(fast_phone - timedelta(minutes=1)).isoformat())
-    future = report_json(captured_at=(now + timedelta(hours=5)).isoformat(), lat=EAST[0], lon=EAST[1])
-    answer = phone.sync(reports=[ok, future], sent_at=fast_phone.isoformat())
-    assert [r["status"] for r in answer["results"]] == ["created", "rejected"]
-    assert answer["results"][1]["errors"][0]["code"] == "in_future"
+    fast_phone = now + timedelta(hours=2)  # the phone's clock runs two hours ahead, and says so
+    ok = report_json(captured_at=(now - timedelta(minutes=1)).isoformat())
+    # A wrong `sent_at` must not excuse a wrong capture time: years ahead stays years ahead.
+    decade = report_json(captured_at=(now + timedelta(days=3650)).isoformat(), lat=EAST[0], lon=EAST[1])
+    ahead = report_json(captured_at=(fast_phone - timedelta(minutes=1)).isoformat(), lat=EAST[0] + 0.001)
+    answer = phone.sync(reports=[ok, decade, ahead], sent_at=fast_phone.isoformat())
+    assert [r["status"] for r in answer["results"]] == ["created", "rejected", "rejected"]
+    assert {r["errors"][0]["code"] for r in answer["results"][1:]} == {"in_future"}
     skew = db.session.scalar(sa.select(Report.clock_skew_s).where(Report.client_id == ok["client_id"]))
     assert skew == pytest.approx(7200, abs=60)
 

@@ -1,0 +1,1 @@
+"""Users, device tokens, login throttling, the audit log, administration."""

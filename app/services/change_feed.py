@@ -1,0 +1,140 @@
+"""The read side of the sync change feed: what changed for this user after their cursor (docs/design.md §3).
+
+Like CouchDB's _changes, each followed ticket appears once, in its current state, at the
+number of its latest change; a phone upserts what it gets and keeps the new cursor. A user
+follows the tickets they reported (status of own reports) and the resolved tickets they may
+re-inspect (tasks); categories are for everyone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import Category, Change, Department, Report, Ticket, TicketEvent, TicketStatus
+from app.services.actor import Actor
+from app.services.reference import category_out
+from app.services.tickets import recheck
+from app.services.tickets.transitions import allowed_actions
+from app.timeutil import iso
+
+RECHECK_ACTIONS = {"close", "reopen"}
+# Statuses in which an area inspector still follows a ticket it did not report: while it is a
+# task, and right after, so the phone learns that the task is gone.
+_TASK_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.REOPENED)
+
+
+@dataclass(frozen=True)
+class Feed:
+    changes: list[dict]
+    cursor: int
+    more: bool  # a page limit cut the feed: ask again with the new cursor
+
+
+def changes_since(cursor: int, actor: Actor, *, limit: int) -> Feed:
+    """Changes after `cursor` that matter to `actor`, oldest first, and the cursor to send next."""
+    head = db.session.scalar(sa.select(sa.func.max(Change.seq))) or 0
+    if cursor > head:  # the server's database was restored or replaced: start the phone over
+        cursor = 0
+    latest = (
+        sa.select(Change.ticket_id, sa.func.max(Change.seq).label("seq"))
+        .where(Change.kind == "ticket", Change.seq > cursor, Change.seq <= head)
+        .group_by(Change.ticket_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Ticket, latest.c.seq)
+        .join(latest, latest.c.ticket_id == Ticket.id)
+        .where(followed_by(actor))
+        .options(so.joinedload(Ticket.category), so.joinedload(Ticket.department))
+        .order_by(latest.c.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    new_cursor = rows[-1].seq if more else head
+    out = _ticket_changes(rows, actor) + _category_changes(cursor, new_cursor)
+    out.sort(key=lambda change: change["seq"])
+    return Feed(out, new_cursor, more)
+
+
+def followed_by(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition for the tickets whose changes `actor` receives."""
+    own = sa.or_(
+        Ticket.reporter_id == actor.user_id,
+        sa.exists().where(Report.ticket_id == Ticket.id, Report.reporter_id == actor.user_id),
+    )
+    if not recheck.follows_area(actor):
+        return own
+    return sa.or_(own, sa.and_(recheck.recheck_condition(actor), Ticket.status.in_(_TASK_STATUSES)))
+
+
+def _ticket_changes(rows, actor: Actor) -> list[dict]:
+    ids = [row.Ticket.id for row in rows]
+    client_ids = _own_client_ids(ids, actor)
+    last_notes = _last_notes(ids)
+    out = []
+    for ticket, seq in rows:
+        actions = [a for a in allowed_actions(ticket, actor) if a in RECHECK_ACTIONS]
+        mine = ticket.reporter_id == actor.user_id or ticket.id in client_ids
+        out.append({"seq": seq, "kind": "ticket", "ticket": {
+            "id": ticket.id,
+            "case_number": ticket.case_number,
+            "status": ticket.status.value,
+            "version": ticket.version,
+            "category_code": ticket.category.code,
+            "department_name": ticket.department.name_zh if ticket.department else None,
+            "department_name_en": ticket.department.name_en if ticket.department else None,
+            "description": ticket.description,
+            "address": ticket.address,
+            "lat": ticket.lat,
+            "lon": ticket.lon,
+            "captured_at": iso(ticket.captured_at),
+            "received_at": iso(ticket.received_at),
+            "due_at": iso(ticket.due_at),
+            "resolved_at": iso(ticket.resolved_at),
+            "last_note": last_notes.get(ticket.id, ""),
+            "client_ids": sorted(client_ids.get(ticket.id, [])),
+            "mine": mine,
+            "task": ticket.status == TicketStatus.RESOLVED and bool(actions),
+            "actions": actions,
+        }})
+    return out
+
+
+def _own_client_ids(ticket_ids: list[int], actor: Actor) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    if not ticket_ids:
+        return out
+    rows = db.session.execute(sa.select(Report.ticket_id, Report.client_id).where(
+        Report.ticket_id.in_(ticket_ids), Report.reporter_id == actor.user_id))
+    for ticket_id, client_id in rows:
+        out.setdefault(ticket_id, []).append(client_id)
+    return out
+
+
+def _last_notes(ticket_ids: list[int]) -> dict[int, str]:
+    """The note of each ticket's latest status change (e.g. the department's resolution)."""
+    if not ticket_ids:
+        return {}
+    last = (sa.select(sa.func.max(TicketEvent.id))
+            .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.from_status != TicketEvent.to_status)
+            .group_by(TicketEvent.ticket_id))
+    rows = db.session.execute(sa.select(TicketEvent.ticket_id, TicketEvent.note).where(TicketEvent.id.in_(last)))
+    return {ticket_id: note for ticket_id, note in rows}
+
+
+def _category_changes(after: int, upto: int) -> list[dict]:
+    latest = (
+        sa.select(Change.category_id, sa.func.max(Change.seq).label("seq"))
+        .where(Change.kind == "category", Change.seq > after, Change.seq <= upto)
+        .group_by(Change.category_id)
+        .subquery()
+    )
+    rows = db.session.execute(sa.select(Category, latest.c.seq).join(latest, latest.c.category_id == Category.id))
+    departments = {dept_id: code for dept_id, code in db.session.execute(sa.select(Department.id, Department.code))}
+    return [{"seq": seq, "kind": "category", "category": {**category_out(category, departments),
+                                                         "active": category.active}}
+            for category, seq in rows]

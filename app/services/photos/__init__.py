@@ -1,0 +1,1 @@
+"""Photo evidence: content-addressed store, imaging, EXIF, evidence flags, cleanup."""

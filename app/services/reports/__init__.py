@@ -1,0 +1,1 @@
+"""A report's way in: intake, repeats, routing, case numbers, geography."""

@@ -1,0 +1,190 @@
+"""Spreadsheets for people outside the app: the ranking and filtered ticket lists, as XLSX and CSV.
+
+Ticket exports stream: rows come from the database in batches (yield_per), CSV goes out as it
+is written, and XLSX is written by openpyxl's write-only mode into a temporary file, so a
+100,000-row export never holds its rows in memory.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from app.extensions import db
+from app.labels import STATUS_LABELS, localized_name
+from app.models import Area, Category, Department, Ticket
+from app.services.actor import Actor
+from app.services.supervision.ranking import RankRow
+from app.services.tickets.queries import TicketFilter, filtered
+from app.timeutil import to_local
+
+CSV_BOM = "\ufeff"  # Excel reads UTF-8 CSV as Chinese only with a byte-order mark
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="C0392B")
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def ranking_header() -> list[str]:
+    return [_("Rank"), _("Department"), _("Due in period"), _("Closed on time"), _("On-time closure rate"),
+            _("Change (points)"), _("New"), _("Resolved"), _("Overdue now"), _("Re-openings"), _("Rework rate"),
+            _("Mean hours to resolve")]
+
+
+def ranking_rows(rows: list[RankRow]) -> Iterator[list]:
+    for row in rows:
+        kpi = row.current
+        change = "" if row.change is None else f"{row.change:+.1f}"
+        yield [row.rank, localized_name(row.department), kpi.due, kpi.closed_on_time, _percent(kpi.on_time_rate),
+               change, kpi.new, kpi.resolved, kpi.overdue, kpi.reopenings, _percent(kpi.rework_rate),
+               _hours(kpi.mean_hours)]
+
+
+def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
+    """The ranking as a formatted workbook: a title line, a bold frozen header, readable widths."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Ranking")[:31]
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(ranking_header())
+    for cell in sheet[2]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for values in ranking_rows(rows):
+        sheet.append(values)
+    sheet.freeze_panes = "C3"
+    sheet.column_dimensions["B"].width = 40
+    for letter in "CDEFGHIJKL":
+        sheet.column_dimensions[letter].width = 13
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def ranking_csv(rows: list[RankRow]) -> str:
+    out = io.StringIO()
+    out.write(CSV_BOM)
+    writer = csv.writer(out)
+    writer.writerow(ranking_header())
+    writer.writerows(ranking_rows(rows))
+    return out.getvalue()
+
+
+# --- ticket lists ------------------------------------------------------------------------------
+
+def ticket_header() -> list[str]:
+    return [_("Case number"), _("Status"), _("Category"), _("Department"), _("Area"), _("Address"),
+            _("Latitude"), _("Longitude"), _("Received"), _("Deadline"), _("Resolved"), _("Closed"),
+            _("Resolved on time"), _("Overdue"), _("Times reported"), _("Re-openings"), _("Description")]
+
+
+def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime) -> Iterator[list]:
+    """The filtered tickets, newest first, as spreadsheet rows, fetched in batches."""
+    query = filtered(actor, flt, now).with_only_columns(
+        Ticket.case_number, Ticket.status, _name(Category), _name(Department), _name(Area), Ticket.address,
+        Ticket.lat, Ticket.lon, Ticket.received_at, Ticket.due_at, Ticket.resolved_at, Ticket.closed_at,
+        Ticket.resolved_on_time, Ticket.rework_count, Ticket.report_count, Ticket.description,
+    ).join(Category, Category.id == Ticket.category_id).outerjoin(Department, Department.id == Ticket.department_id) \
+        .outerjoin(Area, Area.id == Ticket.area_id).order_by(Ticket.received_at.desc(), Ticket.id.desc())
+    yes, no = _("Yes"), _("No")
+    result = db.session.execute(query.execution_options(yield_per=2000))
+    try:  # a download cut short closes this generator: close the (server-side) cursor with it
+        for row in result:
+            (case, status, category, department, area, address, lat, lon, received, due, resolved, closed,
+             on_time, reworks, reports, description) = row
+            status = getattr(status, "value", status)
+            overdue = due is not None and status in ("assigned", "in_progress", "reopened") and due < now
+            yield [case, str(STATUS_LABELS.get(status, status)), category, department or "", area or "", address,
+                   round(lat, 6), round(lon, 6), _local(received), _local(due), _local(resolved), _local(closed),
+                   "" if on_time is None else (yes if on_time else no), yes if overdue else "", reports, reworks,
+                   description]
+    finally:
+        result.close()
+
+
+def _name(model):
+    """The name in the page's language, as localized_name() picks it, but in SQL."""
+    if get_locale().language == "en":
+        return sa.func.coalesce(sa.func.nullif(model.name_en, ""), model.name_zh)
+    return model.name_zh
+
+
+def _local(value: datetime | None) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def tickets_csv(rows: Iterable[list]) -> Iterator[str]:
+    """CSV text in pieces of about a thousand rows, BOM first."""
+    out = io.StringIO()
+    out.write(CSV_BOM)
+    writer = csv.writer(out)
+    writer.writerow(ticket_header())
+    yield _drain(out)  # the header at once: the download starts before the first query returns
+    for i, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if i % 1000 == 0:
+            yield _drain(out)
+    yield _drain(out)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def read_and_close(file, size: int = 256 * 1024) -> Iterator[bytes]:
+    """Yield a file's bytes in pieces and close it at the end, however the response ends."""
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
+
+
+def tickets_xlsx(rows: Iterable[list], title: str) -> tempfile.SpooledTemporaryFile:
+    """A write-only workbook in a temporary file (rewound): rows go to disk as they are added."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Tickets")[:31])
+    sheet.freeze_panes = "B3"
+    for letter, width in zip("ABCDEFGHIJKLMNOPQ", (20, 10, 28, 30, 12, 36, 11, 11, 17, 17, 17, 17, 9, 8, 8, 8, 50),
+                             strict=True):
+        sheet.column_dimensions[letter].width = width
+    title_cell = WriteOnlyCell(sheet, value=title)
+    title_cell.font = Font(bold=True, size=14)
+    sheet.append([title_cell])
+    header = []
+    for name in ticket_header():
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def export_title(prefix: str, now: datetime) -> str:
+    at = to_local(now).strftime("%Y-%m-%d %H:%M")
+    return _("%(title)s (exported %(at)s)", title=prefix, at=at)
+
