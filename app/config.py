@@ -46,7 +46,7 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     PORT = _env_int("PORT", 5000)
 
-    # Map tiles (DESIGN §6): the app must know the datum of its tiles.
+    # Map tiles (docs/design.md §6): the app must know the datum of its tiles.
     TILE_URL = os.environ.get("TILE_URL", "")
     TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "")
     TILE_CRS = os.environ.get("TILE_CRS", "WGS84")  # WGS84 (Tianditu/CGCS2000) or GCJ02 (AMap, Tencent)
@@ -62,7 +62,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
     LANGUAGES = ["zh_CN", "en"]
 
-    # Routing and repeats (DESIGN §4).
+    # Routing and repeats (docs/design.md §4).
     REPEAT_RADIUS_M = _env_float("REPEAT_RADIUS_M", 30.0)
     REPEAT_WINDOW_DAYS = _env_float("REPEAT_WINDOW_DAYS", 7.0)
     REPEAT_LINKING = _env_bool("REPEAT_LINKING", True)
@@ -97,12 +97,12 @@ class Config:
     # Files no photo row references are removed after this long (an upload may be mid-commit).
     MEDIA_ORPHAN_GRACE_H = _env_float("MEDIA_ORPHAN_GRACE_H", 24.0)
 
-    # Evidence flags on photos (DESIGN §5): shown to supervisors, never blocking.
+    # Evidence flags on photos (docs/design.md §5): shown to supervisors, never blocking.
     EVIDENCE_MAX_DISTANCE_M = _env_float("EVIDENCE_MAX_DISTANCE_M", 200.0)
     EVIDENCE_MAX_TIME_DRIFT_H = _env_float("EVIDENCE_MAX_TIME_DRIFT_H", 24.0)
     EVIDENCE_MAX_PHASH_DISTANCE = _env_int("EVIDENCE_MAX_PHASH_DISTANCE", 4)  # of 64 bits: near-identical
 
-    # The offline sync protocol (DESIGN §3, docs/sync-protocol.md).
+    # The offline sync protocol (docs/design.md §3, docs/sync-protocol.md).
     SYNC_BATCH_LIMIT = _env_int("SYNC_BATCH_LIMIT", 50)  # reports (and, apart, actions) per request
     SYNC_CHANGES_LIMIT = _env_int("SYNC_CHANGES_LIMIT", 200)  # changes per answer; the phone asks again
     SYNC_MAX_PHOTOS = _env_int("SYNC_MAX_PHOTOS", 9)
@@ -111,7 +111,7 @@ class Config:
     # A report outside the county boundary: "reject" it, or "accept" it (evidence flags mark it).
     SYNC_OUTSIDE_COUNTY = os.environ.get("SYNC_OUTSIDE_COUNTY", "reject")
 
-    # Security defaults Flask leaves open (DESIGN §10).
+    # Security defaults Flask leaves open (docs/design.md §10).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)

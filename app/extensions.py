@@ -32,7 +32,7 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
     """Make SQLite safe for concurrent writers: WAL, foreign keys, BEGIN IMMEDIATE.
 
     pysqlite's own transaction handling issues a deferred BEGIN, which fails with
-    "database is locked" when two writers upgrade their locks (DESIGN §10). This is
+    "database is locked" when two writers upgrade their locks (docs/design.md §10). This is
     SQLAlchemy's documented recipe: turn pysqlite's handling off and emit BEGIN ourselves.
     Writers take the write lock up front (IMMEDIATE); read-only requests begin deferred, so
     in WAL mode a long read never holds writers back.

@@ -9,7 +9,7 @@ county with `seed_tickets` (and reports how long that took), then times requests
 whole Flask stack in-process (auth, SQL, JSON or HTML): clusters for viewports of 1280×800
 pixels at zooms 9–16 centred on random tickets, the supervisor dashboard page, and a
 department's queue from the ticket API. It prints p50/p95 and the ratios to the budgets of
-issue 6 (DESIGN §8): clusters p95 < 100 ms, dashboard and queue p95 < 50 ms at 1,000,000
+issue 6 (docs/design.md §8): clusters p95 < 100 ms, dashboard and queue p95 < 50 ms at 1,000,000
 tickets, each within 3× of its 10,000-ticket figure.
 """
 from __future__ import annotations

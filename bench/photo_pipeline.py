@@ -1,4 +1,4 @@
-"""Photo pipeline benchmark (DESIGN §8): the bare work against the same work through the real server.
+"""Photo pipeline benchmark (docs/design.md §8): the bare work against the same work through the real server.
 
     python bench/photo_pipeline.py [--photos 30] [--server gunicorn|werkzeug]
 
@@ -156,7 +156,7 @@ def repeat_put(session: requests.Session, base: str, data: bytes) -> float:
 def _sync(session: requests.Session, base: str, hashes: list[str]) -> bool:
     """One report per photo, as the phone sends them; False if this server has no sync endpoint."""
     now = datetime.now(UTC)
-    # A grid about 100 m apart: no repeats, and 500 reports still inside the county (DESIGN §8's sync of 500).
+    # A grid about 100 m apart: no repeats, and 500 reports still inside the county (docs/design.md §8's sync of 500).
     reports = [{"client_id": str(uuid.uuid4()), "category_code": "09009", "lat": SEAT[0] + i // 25 * 0.001,
                 "lon": SEAT[1] + i % 25 * 0.001, "accuracy_m": 8, "location_source": "device",
                 "captured_at": (now - timedelta(minutes=5)).isoformat(), "description": "bench",

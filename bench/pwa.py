@@ -1,4 +1,4 @@
-"""Inspector PWA benchmarks (DESIGN §8), in Debian's headless Chromium.
+"""Inspector PWA benchmarks (docs/design.md §8), in Debian's headless Chromium.
 
     python bench/pwa.py [--runs 7]
 

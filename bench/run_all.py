@@ -1,4 +1,4 @@
-"""Run every benchmark under bench/ and write one table against the budgets of DESIGN §8 to bench/RESULTS.md.
+"""Run every benchmark under bench/ and write one table against the budgets of docs/design.md §8 to bench/RESULTS.md.
 
     python bench/run_all.py               # full sizes (map at 10,000 and 1,000,000 tickets, 500 photos)
     BENCH_QUICK=1 python bench/run_all.py  # small sizes, a few minutes
@@ -167,7 +167,7 @@ def _postgres_version() -> str:
 def write_results(results: list[dict], quick: bool, machine_line: str) -> bool:
     """Write bench/RESULTS.md; True if every benchmark ran and met every budget."""
     ok = True
-    rows = ["| benchmark | measure | measured | baseline (same run) | ratio | budget (DESIGN §8) | verdict |",
+    rows = ["| benchmark | measure | measured | baseline (same run) | ratio | budget (docs/design.md §8) | verdict |",
             "|---|---|---|---|---|---|---|"]
     for result in results:
         if result["code"] != 0 or not result["metrics"]:

@@ -23,7 +23,7 @@ def _detail(ticket):
     photos = ticket_queries.ticket_photos(ticket)
     names = ticket_queries.usernames([ticket.reporter_id, *(e.actor_id for e in ticket.events)])
     body = ticket_detail(ticket, now_utc(), photos, allowed_actions(ticket, actor), names)
-    if actor.is_supervisor:  # evidence flags are for supervisors (DESIGN §5)
+    if actor.is_supervisor:  # evidence flags are for supervisors (docs/design.md §5)
         body["flags"] = [evidence_flag_out(f, evidence.describe(f)) for f in evidence.flags_for(ticket)]
     return body
 

@@ -1,4 +1,4 @@
-"""The scheduled jobs: each a plain function of `now` that flushes and returns a count (STYLE rule 8).
+"""The scheduled jobs: each a plain function of `now` that flushes and returns a count.
 
 Each is safe to run twice: the work it does is marked on the rows (overdue_marked_at,
 reminded_at) or claimed once (the digest), so a retry or a second scheduler changes nothing.

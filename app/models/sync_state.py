@@ -1,4 +1,4 @@
-"""Bookkeeping for the offline sync protocol: the change feed and offline actions (DESIGN §3)."""
+"""Bookkeeping for the offline sync protocol: the change feed and offline actions (docs/design.md §3)."""
 from __future__ import annotations
 
 from datetime import datetime

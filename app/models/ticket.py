@@ -102,7 +102,7 @@ class Ticket(db.Model):
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
 
-    # A stale write raises StaleDataError instead of silently overwriting (DESIGN §2).
+    # A stale write raises StaleDataError instead of silently overwriting (docs/design.md §2).
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_ticket_department_status_due", "department_id", "status", "due_at"),

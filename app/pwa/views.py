@@ -2,7 +2,7 @@
 
 The service worker is served from here, not from /static, so that its scope is /app/ and so
 that it starts with `VERSION` (a hash of every file it caches) and `PRECACHE`: a deploy that
-changes any of those files changes sw.js, and the browser offers the update (STYLE rule 15).
+changes any of those files changes sw.js, and the browser offers the update.
 """
 from __future__ import annotations
 

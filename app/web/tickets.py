@@ -70,7 +70,7 @@ def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 20
     names = ticket_queries.usernames([ticket.reporter_id, *(e.actor_id for e in events)])
     repeats = [(r, geo.distance_m((r.lat, r.lon), (ticket.lat, ticket.lon))) for r in triage.repeats_of(ticket)]
     names.update(ticket_queries.usernames(r.reporter_id for r, _distance in repeats))
-    # Evidence flags with their reasons, for supervisors only (DESIGN §5).
+    # Evidence flags with their reasons, for supervisors only (docs/design.md §5).
     flags = [(f, evidence.describe(f)) for f in evidence.flags_for(ticket)] if actor.is_supervisor else []
     map_lat, map_lon = Datum(current_app.config["TILE_CRS"]).to_display(ticket.lat, ticket.lon)
     return render_template(

@@ -1,4 +1,4 @@
-"""Capture edge cases in headless Chromium: a full phone, and a pin moved by hand (DESIGN §3, §10)."""
+"""Capture edge cases in headless Chromium: a full phone, and a pin moved by hand (docs/design.md §3, §10)."""
 from __future__ import annotations
 
 import json

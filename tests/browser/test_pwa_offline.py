@@ -1,4 +1,4 @@
-"""The inspector PWA in real headless Chromium: offline capture, reload, sync exactly once (DESIGN §3, §9)."""
+"""The inspector PWA in real headless Chromium: offline capture, reload, sync exactly once (docs/design.md §3, §9)."""
 from __future__ import annotations
 
 import time
@@ -13,7 +13,7 @@ from tests.browser.conftest import GPS_PHOTO, PHONE_AT, settled, wait_until
 
 pytestmark = pytest.mark.browser
 
-# What ExifTool reads from DSCN0010.jpg (testdata/photos/exiftool-truth.json): GPS and DateTimeOriginal.
+# What ExifTool reads from DSCN0010.jpg (tests/data/photos/exiftool-truth.json): GPS and DateTimeOriginal.
 EXIF_LAT, EXIF_LON = 43.467448, 11.885127
 EXIF_TAKEN_AT = datetime(2008, 10, 22, 8, 28, 39, tzinfo=UTC)  # 16:28:39 on a phone in China
 

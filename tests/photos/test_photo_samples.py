@@ -1,4 +1,4 @@
-"""Every real photo in testdata/photos: accepted with the metadata ExifTool reads, or a clean 4xx."""
+"""Every real photo in tests/data/photos: accepted with the metadata ExifTool reads, or a clean 4xx."""
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,6 @@
 """A loopback TCP proxy that cuts connections at random byte offsets and delays what it forwards.
 
-A toxiproxy in miniature (reference/reliability-perf.md §5): for every connection it draws, from
+A toxiproxy in miniature (docs/design.md §9): for every connection it draws, from
 one seeded generator, whether to cut it, in which direction (the request on its way up, or the
 answer on its way down) and where. The cut offset is a random byte inside the first HTTP message
 in that direction (headers plus Content-Length), so a cut lands in the headers or the body, or —

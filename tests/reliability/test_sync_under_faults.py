@@ -1,4 +1,4 @@
-"""Sync through a network that cuts connections, and through a server that is SIGKILLed (DESIGN §9).
+"""Sync through a network that cuts connections, and through a server that is SIGKILLed (docs/design.md §9).
 
 Four inspectors' phones replay the PWA's sync protocol (tests/reliability/phone_replay.py) with
 200 reports and 240 photos against gunicorn with three workers on the test database (SQLite or

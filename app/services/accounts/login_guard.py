@@ -1,4 +1,4 @@
-"""Login throttling kept in the database, so every worker sees the same counts (DESIGN §10)."""
+"""Login throttling kept in the database, so every worker sees the same counts (docs/design.md §10)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Evidence flags (DESIGN §5): reasons to doubt a photo on a ticket.
+"""Evidence flags (docs/design.md §5): reasons to doubt a photo on a ticket.
 
 Computed when a photo joins a ticket, shown to supervisors with the reason, never blocking
 the inspector or the department.

@@ -1,7 +1,7 @@
 """EXIF metadata read with exifread: position, capture time, orientation, camera.
 
 Photos from the wild carry broken EXIF, and exifread raises bare exceptions on some of it
-(IndexError on truncated headers, DESIGN §10). Nothing here may fail an upload: a block that
+(IndexError on truncated headers, docs/design.md §10). Nothing here may fail an upload: a block that
 cannot be parsed gives {"unreadable": True}, and a broken tag only loses its own field.
 """
 from __future__ import annotations

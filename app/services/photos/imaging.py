@@ -23,7 +23,7 @@ THUMB_SIZE = 320  # long side of the thumbnail
 JPEG_QUALITY = 82
 
 pillow_heif.register_heif_opener()
-# Pillow only warns about a decompression bomb up to twice its limit; a warning must refuse (DESIGN §10).
+# Pillow only warns about a decompression bomb up to twice its limit; a warning must refuse (docs/design.md §10).
 warnings.simplefilter("error", Image.DecompressionBombWarning)
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -127,7 +127,7 @@ def _pillow_orientation(image: Image.Image) -> int | None:
     """Pillow also reads the orientation from XMP (tiff:Orientation), which exifread does not."""
     try:
         value = image.getexif().get(0x0112)
-    except Exception:  # noqa: BLE001 - getexif raises OSError and more on mutated EXIF (DESIGN §10)
+    except Exception:  # noqa: BLE001 - getexif raises OSError and more on mutated EXIF (docs/design.md §10)
         return None
     return value if value in range(1, 9) else None
 
@@ -171,7 +171,7 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 def _jpeg(image: Image.Image) -> bytes:
     """Encode with no metadata at all: no EXIF (GPS!), no XMP, no ICC (sRGB is the default)."""
-    image.info.clear()  # Pillow keeps GPS in info["exif"] after transposing (DESIGN §10)
+    image.info.clear()  # Pillow keeps GPS in info["exif"] after transposing (docs/design.md §10)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue()

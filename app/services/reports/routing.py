@@ -1,4 +1,4 @@
-"""Routing (DESIGN §4): category default department, area override, or the triage queue."""
+"""Routing (docs/design.md §4): category default department, area override, or the triage queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""WGS-84 ⇄ GCJ-02 ("Mars coordinates"), the datum of AMap and Tencent tiles (DESIGN §6).
+"""WGS-84 ⇄ GCJ-02 ("Mars coordinates"), the datum of AMap and Tencent tiles (docs/design.md §6).
 
 Phones report WGS-84; Tianditu tiles are CGCS2000, which agrees with WGS-84 to well under a
 metre. AMap and Tencent draw their tiles in GCJ-02, an obfuscated datum that moves points by

@@ -1,4 +1,4 @@
-"""Supervisor KPIs (DESIGN §6), read from the per-day rollup that app/services/kpi_rollup.py keeps.
+"""Supervisor KPIs (docs/design.md §6), read from the per-day rollup that app/services/kpi_rollup.py keeps.
 
 The formulas, as shown on the dashboard:
 

@@ -1,4 +1,4 @@
-"""Server-side clustering for the supervisor map (DESIGN §6): counts per grid cell of a viewport.
+"""Server-side clustering for the supervisor map (docs/design.md §6): counts per grid cell of a viewport.
 
 The viewport is widened to whole cells (64 screen pixels at the asked zoom) and the answer
 says which area it covers, so the clusters' counts add up exactly to the tickets in it.

@@ -1,4 +1,4 @@
-"""The ticket state machine as data (DESIGN §2): which action moves which state, for whom."""
+"""The ticket state machine as data (docs/design.md §2): which action moves which state, for whom."""
 from __future__ import annotations
 
 from dataclasses import dataclass

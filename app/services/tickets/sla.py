@@ -1,4 +1,4 @@
-"""The SLA clock (DESIGN §4): deadlines from a category's SLA hours, in calendar or working time.
+"""The SLA clock (docs/design.md §4): deadlines from a category's SLA hours, in calendar or working time.
 
 Rules, decided here and nowhere else:
 - Assignment starts the department's clock: due_at = start + the category's SLA hours.

@@ -1,5 +1,5 @@
 // The only module that knows the IndexedDB schema: store names, keys, indexes and versions.
-// No DOM here: the service worker imports this file too (STYLE rule 13).
+// No DOM here: the service worker imports this file too.
 import {openDB} from '../vendor/idb/index.js';
 
 const DB_NAME = 'xuncha';

@@ -1,5 +1,5 @@
 // Map tiles in GCJ-02 (AMap, Tencent) are shifted by hundreds of metres from the phone's WGS-84:
-// convert for display and back for picks (the same formula as app/services/gcj02.py, DESIGN §6).
+// convert for display and back for picks (the same formula as app/services/gcj02.py, docs/design.md §6).
 const A = 6378245.0;
 const EE = 0.00669342162296594323;
 

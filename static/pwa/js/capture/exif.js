@@ -1,5 +1,5 @@
 // Where and when the original photo was taken, read from its EXIF before resizing strips it.
-// Mobile browsers often remove GPS from picked photos, so this is a bonus, never required (DESIGN §10).
+// Mobile browsers often remove GPS from picked photos, so this is a bonus, never required (docs/design.md §10).
 import {gps, parse} from '../../vendor/exifr/lite.esm.mjs';
 
 /** {lat, lon, takenAt} from the file's EXIF; fields are null when absent or unreadable. */

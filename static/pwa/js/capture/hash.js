@@ -1,4 +1,4 @@
-// Photos are content-addressed: the hash of the bytes we upload names them (DESIGN §3).
+// Photos are content-addressed: the hash of the bytes we upload names them (docs/design.md §3).
 
 /** The SHA-256 of a blob as 64 lowercase hex digits (crypto.subtle: needs https or localhost). */
 export async function sha256Hex(blob) {

@@ -1,5 +1,5 @@
 // The phone's position while the capture screen is open: the best fix so far and how good it is.
-// Device geolocation is the primary source; EXIF GPS is a bonus (DESIGN §10).
+// Device geolocation is the primary source; EXIF GPS is a bonus (docs/design.md §10).
 
 const GOOD_ENOUGH_M = 20;     // stop calling the fix "improving" at this accuracy ...
 const PATIENCE_MS = 10_000;   // ... or after this long

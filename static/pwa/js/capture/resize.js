@@ -1,6 +1,6 @@
-// Shrink a photo in the browser before it is stored, so a report costs a few hundred KB (DESIGN §3).
+// Shrink a photo in the browser before it is stored, so a report costs a few hundred KB (docs/design.md §3).
 
-// iOS Safari draws a black image on canvases over about 16.7 megapixels (DESIGN §10): stay below.
+// iOS Safari draws a black image on canvases over about 16.7 megapixels (docs/design.md §10): stay below.
 const MAX_CANVAS_PIXELS = 16_000_000;
 
 /**

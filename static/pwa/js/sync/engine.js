@@ -1,6 +1,6 @@
 // The sync engine: upload photos by hash, send the queue in batches, apply each result, follow the
 // change feed. Runs on the page and in the service worker ('sync' event); a Web Lock keeps the two
-// from running at once. No DOM here (STYLE rule 14; docs/sync-protocol.md).
+// from running at once. No DOM here (docs/sync-protocol.md).
 import {apiFetch, NeedsLogin, Refused} from '../api.js';
 import {announce} from '../events.js';
 import {applyChanges, listCategories, refreshCategories} from '../feed.js';
