@@ -1,4 +1,4 @@
-"""The state machine: every state × action × role, own vs other department (DESIGN §2)."""
+"""The state machine: every state × action × role, own vs other department (docs/design.md §2)."""
 import itertools
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Routing by category, by area, unrouted; repeats within and outside 30 m (DESIGN §4)."""
+"""Routing by category, by area, unrouted; repeats within and outside 30 m (docs/design.md §4)."""
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""A sync cut off by the network, then retried: every report exactly once (DESIGN §9).
+"""A sync cut off by the network, then retried: every report exactly once (docs/design.md §9).
 
 A real HTTP server runs on 127.0.0.1; a small TCP proxy between it and the client forwards
 only the first N bytes of the request, or swallows the server's answer after the server has

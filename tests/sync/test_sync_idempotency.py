@@ -1,4 +1,4 @@
-"""The same report sent many times, at once, or racing past the look-up: one ticket (DESIGN §9).
+"""The same report sent many times, at once, or racing past the look-up: one ticket (docs/design.md §9).
 
 These tests commit for real from several threads, each with its own connection, on SQLite and
 on PostgreSQL (TEST_DATABASE_URL).
