@@ -151,13 +151,12 @@ def backup_restore(folder: Path, yes: bool) -> None:
 def rollups_rebuild() -> None:
     """Recount the map's cluster cells and the dashboard's days from the tickets (after bulk SQL that
     bypassed the app, or a change of TIMEZONE)."""
-    from app.services.supervision import kpi_rollup, map_rollup
+    from app.services.supervision import rollups
 
     started = time.monotonic()
-    map_rollup.rebuild(db.session.connection())
-    rows = kpi_rollup.rebuild(db.session.connection())
+    rollups.rebuild(db.session.connection())
     db.session.commit()
-    click.echo(f"Map cells and {rows} dashboard rows recounted in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Map cells and dashboard days recounted in {time.monotonic() - started:.1f} s.")
 
 
 def register_commands(app: Flask) -> None:

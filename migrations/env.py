@@ -108,6 +108,31 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        # In a transaction of its own: on SQLite each migration commits alone (no transactional DDL).
+        _recount_rollups(connection)
+        if connection.in_transaction():
+            connection.commit()
+
+
+RECOUNT = "xuncha_recount"  # migrations that replace a rollup table name it here
+
+
+def _recount_rollups(connection) -> None:
+    """Recount the rollups the migrations just replaced, with today's code on the head schema.
+
+    A migration must not import the app (its code follows the newest schema, not the migration's),
+    so it only asks; at the head revision the app's own counting fills the tables exactly as the
+    app keeps them. Stopping short of the head leaves that to `flask rollups-rebuild`."""
+    wanted = config.attributes.pop(RECOUNT, set())
+    if not wanted:
+        return
+    if context.get_context().get_current_revision() != context.get_head_revision():
+        logger.warning("Rollups %s not recounted below the head revision: run `flask rollups-rebuild` "
+                       "after upgrading to the head.", ", ".join(sorted(wanted)))
+        return
+    from app.services.supervision import rollups
+
+    rollups.rebuild(connection, sorted(wanted))
 
 
 if context.is_offline_mode():

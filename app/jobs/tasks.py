@@ -14,10 +14,11 @@ from flask import current_app
 
 from app.extensions import db
 from app.jobs import lease
-from app.models import DEPARTMENT_STATUSES, Department, Role, Ticket, TicketEvent, User
+from app.models import DEPARTMENT_STATUSES, Department, Role, Ticket, User
 from app.services.notifications import centre as notify
 from app.services.notifications import mail
 from app.services.photos.cleanup import sweep_orphan_media
+from app.services.tickets.events import log_event
 from app.timeutil import iso, local_zone, to_local
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,13 @@ def mark_overdue(now: datetime) -> int:
         .order_by(Ticket.due_at).limit(BATCH)
     ).all()
     escalated = [row for row in due if _mark_once(Ticket.overdue_marked_at, row.id, now)]
+    tickets = {t.id: t for t in db.session.scalars(sa.select(Ticket).where(
+        Ticket.id.in_([row.id for row in escalated])))} if escalated else {}
     for row in escalated:
-        db.session.add(TicketEvent(ticket_id=row.id, actor_id=None, at=now, action="escalate",
-                                   from_status=row.status.value, to_status=row.status.value,
-                                   data={"due_at": iso(row.due_at)}))
+        log_event(tickets[row.id], None, "escalate", row.status, row.status, at=now,
+                  data={"due_at": iso(row.due_at)})
     if escalated:
-        single = db.session.get(Ticket, escalated[0].id) if len(escalated) == 1 else None
+        single = tickets[escalated[0].id] if len(escalated) == 1 else None
         notify.send(notify.supervisors(), "overdue", ticket=single, count=len(escalated),
                     cases=[r.case_number for r in escalated[:notify.MAX_LISTED_CASES]])
         _notify_by_department(escalated, "overdue")

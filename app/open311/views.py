@@ -7,6 +7,7 @@ behind it is the reporter of what it posts.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import timedelta
 
@@ -25,12 +26,18 @@ from app.services.accounts import users
 from app.services.actor import Actor
 from app.services.reports import intake
 from app.services.tickets.access import visible_to
-from app.timeutil import now_utc, to_local
+from app.timeutil import now_utc, parse_iso_with_offset, to_local
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # a key-authenticated API, no cookies
 
 MAX_REQUESTS = 1000
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+# Every service takes the same optional attribute: when the problem was seen (the intake's clock rule).
+ATTRIBUTES = [{"variable": True, "code": "captured_at", "datatype": "datetime", "required": False,
+               "datatype_description": "ISO 8601 with a UTC offset; default: the time of the request",
+               "order": 1, "description": "When the problem was seen"}]
 MAX_SPAN = timedelta(days=90)
 
 
@@ -64,7 +71,7 @@ def _iso_local(value) -> str | None:
 
 def _service(category: Category) -> dict:
     return {"service_code": category.code, "service_name": category.name_zh, "description": category.name_en,
-            "metadata": False, "type": "realtime", "keywords": category.group_zh, "group": category.group_zh}
+            "metadata": True, "type": "realtime", "keywords": category.group_zh, "group": category.group_zh}
 
 
 def _request_out(ticket: Ticket) -> dict:
@@ -116,7 +123,7 @@ def service_definition(code: str, fmt: str):
     category = db.session.scalar(sa.select(Category).where(Category.code == code, Category.active))
     if category is None:
         raise NotFound(_("Unknown service_code."))
-    return respond("service_definition", {"service_code": category.code, "attributes": []}, fmt)
+    return respond("service_definition", {"service_code": category.code, "attributes": ATTRIBUTES}, fmt)
 
 
 @bp.get("/requests.<fmt>")
@@ -169,7 +176,8 @@ def _float(name: str) -> float:
 
 
 # Intake fields by the names a GeoReport client sent them under.
-OPEN311_FIELDS = {"category_code": "service_code", "address": "address_string", "lat": "lat"}
+OPEN311_FIELDS = {"category_code": "service_code", "address": "address_string", "captured_at": "attribute[captured_at]",
+                  "photos": "media_url"}
 
 
 def _incoming(now) -> intake.IncomingReport:
@@ -177,12 +185,39 @@ def _incoming(now) -> intake.IncomingReport:
     form = request.form
     return intake.IncomingReport(
         client_id=str(uuid.uuid4()), category_code=form.get("service_code", "").strip(),
-        lat=_float("lat"), lon=_float("long"), captured_at=now, location_source="device",
-        description=form.get("description", "").strip(), address=form.get("address_string", "").strip())
+        lat=_float("lat"), lon=_float("long"), captured_at=_captured_at(now), location_source="device",
+        description=form.get("description", "").strip(), address=form.get("address_string", "").strip(),
+        photos=_media())
+
+
+def _captured_at(now):
+    raw = request.form.get("attribute[captured_at]", "")
+    if not raw:
+        return now
+    try:
+        return parse_iso_with_offset(raw)
+    except ValueError:
+        raise ValidationFailed(_("attribute[captured_at] must be an ISO 8601 time with an offset."),
+                               field="attribute[captured_at]") from None
+
+
+def _media() -> tuple[str, ...]:
+    """`media_url`: a photo uploaded first with PUT /api/v1/photos/{sha256}, by its URL or its hash."""
+    url = request.form.get("media_url", "").strip()
+    if not url:
+        return ()
+    sha = url.rstrip("/").rsplit("/", 1)[-1].lower()
+    if not SHA256_HEX.fullmatch(sha):
+        raise ValidationFailed(_("media_url must name a photo uploaded to /api/v1/photos/{sha256}."),
+                               field="media_url")
+    return (sha,)
 
 
 def _refusal(result: intake.IntakeResult) -> DomainError:
     """The intake's refusal in GeoReport's terms: an unknown service_code is a 404, the rest a 400."""
+    if result.status == intake.Status.MISSING_PHOTOS:
+        return ValidationFailed(_("Upload the photo first: PUT /api/v1/photos/%(sha)s.", sha=result.missing[0]),
+                                field="media_url", code="missing_photos")
     error = result.errors[0]
     if error.code == "unknown_category":
         return NotFound(_("Unknown service_code."), field="service_code")

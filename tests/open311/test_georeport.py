@@ -18,7 +18,7 @@ def key(create_user):
 def test_services_in_json_and_xml(client, key):
     services = client.get(f"/open311/v2/services.json?api_key={key}").json
     parking = next(s for s in services if s["service_code"] == "09009")
-    assert parking["service_name"] == "机动车乱停放（违章停车）" and parking["metadata"] is False
+    assert parking["service_name"] == "机动车乱停放（违章停车）" and parking["metadata"] is True
     xml = client.get(f"/open311/v2/services.xml?api_key={key}")
     assert xml.headers["Content-Type"].startswith("text/xml")
     root = ET.fromstring(xml.data)

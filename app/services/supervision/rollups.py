@@ -31,6 +31,16 @@ def _rollups():
     return (map_rollup, kpi_rollup)  # the order every transaction applies them in
 
 
+BY_NAME = {"map": "map_rollup", "kpi": "kpi_rollup"}  # what a migration may ask to recount
+
+
+def rebuild(conn: sa.Connection, names=BY_NAME) -> None:
+    """Recount the named rollups (all by default) from the ticket table, in the usual order."""
+    for rollup in _rollups():
+        if any(BY_NAME[name] == rollup.__name__.rsplit(".", 1)[-1] for name in names):
+            rollup.rebuild(conn)
+
+
 def install(session_target) -> None:
     """Listen to `session_target` (db.session); safe to call for every app the process creates."""
     for name, handler in (("before_flush", _before_flush), ("after_flush", _after_flush),
