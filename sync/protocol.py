@@ -69,7 +69,8 @@ def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
     if not isinstance(body, dict):
         raise MalformedBatch("malformed_batch")
     device_id = body.get("device_id")
-    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > MAX_DEVICE_ID):
+    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > MAX_DEVICE_ID
+                                  or text_problem(device_id) is not None):
         raise MalformedBatch("malformed_batch", "device_id")
     cursor = body.get("cursor")
     if cursor is None:
