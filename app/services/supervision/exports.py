@@ -1,5 +1,8 @@
 """Spreadsheets for people outside the app: the ranking and filtered ticket lists, as XLSX and CSV.
 
+Every value reaches a file through spreadsheet_cells (csv_row, xlsx_row): text never starts a
+formula, numbers and times are typed values.
+
 Ticket exports stream: rows come from the database in batches (yield_per), CSV goes out as it
 is written, and XLSX is written by openpyxl's write-only mode into a temporary file, so a
 100,000-row export never holds its rows in memory.
@@ -16,7 +19,6 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.extensions import db
@@ -24,6 +26,7 @@ from app.labels import STATUS_LABELS, localized_name
 from app.models import Area, Category, Department, Ticket
 from app.services.actor import Actor
 from app.services.supervision.ranking import RankRow
+from app.services.supervision.spreadsheet_cells import csv_row, xlsx_cell, xlsx_row
 from app.services.tickets.queries import TicketFilter, filtered
 from app.timeutil import to_local
 
@@ -36,8 +39,12 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
-def _hours(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+def _one_decimal(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+_CHANGE, _MEAN_HOURS = 5, 11  # ranking columns that are numbers shown with one decimal
+_RANKING_FORMATS = {_CHANGE: "+0.0;-0.0;0.0", _MEAN_HOURS: "0.0"}
 
 
 def ranking_header() -> list[str]:
@@ -47,12 +54,12 @@ def ranking_header() -> list[str]:
 
 
 def ranking_rows(rows: list[RankRow]) -> Iterator[list]:
+    """Typed values: the change (percentage points) and the mean hours are numbers, None when unknown."""
     for row in rows:
         kpi = row.current
-        change = "" if row.change is None else f"{row.change:+.1f}"
         yield [row.rank, localized_name(row.department), kpi.due, kpi.closed_on_time, _percent(kpi.on_time_rate),
-               change, kpi.new, kpi.resolved, kpi.overdue, kpi.reopenings, _percent(kpi.rework_rate),
-               _hours(kpi.mean_hours)]
+               _one_decimal(row.change), kpi.new, kpi.resolved, kpi.overdue, kpi.reopenings,
+               _percent(kpi.rework_rate), _one_decimal(kpi.mean_hours)]
 
 
 def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
@@ -60,14 +67,14 @@ def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Ranking")[:31]
-    sheet.append([title])
+    sheet.append([xlsx_cell(sheet, title)])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(ranking_header())
+    sheet.append([xlsx_cell(sheet, name) for name in ranking_header()])
     for cell in sheet[2]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for values in ranking_rows(rows):
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values, _RANKING_FORMATS))
     sheet.freeze_panes = "C3"
     sheet.column_dimensions["B"].width = 40
     for letter in "CDEFGHIJKL":
@@ -81,8 +88,8 @@ def ranking_csv(rows: list[RankRow]) -> str:
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = csv.writer(out)
-    writer.writerow(ranking_header())
-    writer.writerows(ranking_rows(rows))
+    writer.writerow(csv_row(ranking_header()))
+    writer.writerows(csv_row(values) for values in ranking_rows(rows))
     return out.getvalue()
 
 
@@ -95,7 +102,7 @@ def ticket_header() -> list[str]:
 
 
 def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime) -> Iterator[list]:
-    """The filtered tickets, newest first, as spreadsheet rows, fetched in batches."""
+    """The filtered tickets, newest first, as spreadsheet rows (typed values; times local), fetched in batches."""
     query = filtered(actor, flt, now).with_only_columns(
         Ticket.case_number, Ticket.status, _name(Category), _name(Department), _name(Area), Ticket.address,
         Ticket.lat, Ticket.lon, Ticket.received_at, Ticket.due_at, Ticket.resolved_at, Ticket.closed_at,
@@ -125,8 +132,9 @@ def _name(model):
     return model.name_zh
 
 
-def _local(value: datetime | None) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+def _local(value: datetime | None) -> datetime | None:
+    """The local time to the minute, without a zone (spreadsheets have none)."""
+    return to_local(value).replace(tzinfo=None, second=0, microsecond=0) if value else None
 
 
 def tickets_csv(rows: Iterable[list]) -> Iterator[str]:
@@ -134,10 +142,10 @@ def tickets_csv(rows: Iterable[list]) -> Iterator[str]:
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = csv.writer(out)
-    writer.writerow(ticket_header())
+    writer.writerow(csv_row(ticket_header()))
     yield _drain(out)  # the header at once: the download starts before the first query returns
     for i, row in enumerate(rows, 1):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         if i % 1000 == 0:
             yield _drain(out)
     yield _drain(out)
@@ -167,17 +175,15 @@ def tickets_xlsx(rows: Iterable[list], title: str) -> tempfile.SpooledTemporaryF
     for letter, width in zip("ABCDEFGHIJKLMNOPQ", (20, 10, 28, 30, 12, 36, 11, 11, 17, 17, 17, 17, 9, 8, 8, 8, 50),
                              strict=True):
         sheet.column_dimensions[letter].width = width
-    title_cell = WriteOnlyCell(sheet, value=title)
+    title_cell = xlsx_cell(sheet, title)
     title_cell.font = Font(bold=True, size=14)
     sheet.append([title_cell])
-    header = []
-    for name in ticket_header():
-        cell = WriteOnlyCell(sheet, value=name)
+    header = [xlsx_cell(sheet, name) for name in ticket_header()]
+    for cell in header:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-        header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     book.save(out)
     out.seek(0)
