@@ -92,7 +92,21 @@ class Config:
 
     # Uploads: refuse oversize bodies before reading them (Flask has no limit by default).
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 25 * 1024 * 1024)
+    # Pixel limits by how a format is decoded, read from the header before any decoding, so that
+    # one photo's memory is bounded (docs/design.md §5; bench/photo_memory.py measures it). A
+    # sequential JPEG is decoded at a reduced DCT scale (draft mode): a few MB even at 80 MP, room
+    # for a 48 MP phone photo. This also caps every other format.
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 80_000_000)
+    # PNG, HEIC/HEIF and progressive (multi-scan) JPEG are decoded at full size, 4 bytes a pixel:
+    # 25 MP is 100 MB, and a 24 MP phone photo (5712 x 4284 HEIC) fits.
+    MAX_PHOTO_PIXELS_WHOLE = _env_int("MAX_PHOTO_PIXELS_WHOLE", 25_000_000)
+    # WebP: Pillow's decoder holds about four full-size canvases at once, so about a quarter of that.
+    MAX_PHOTO_PIXELS_WEBP = _env_int("MAX_PHOTO_PIXELS_WEBP", 6_000_000)
+    # Full-size decodes at once per worker process (its threads share them); a request waits this
+    # long for one, then gets 503 "busy" with Retry-After. A worker's memory stays under its idle
+    # size + slots x (2 x 100 MB + 50 MB).
+    PHOTO_DECODE_SLOTS = _env_int("PHOTO_DECODE_SLOTS", 2)
+    PHOTO_DECODE_WAIT_S = _env_float("PHOTO_DECODE_WAIT_S", 10.0)
     MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES + 1024 * 1024
     # Files no photo row references are removed after this long (an upload may be mid-commit).
     MEDIA_ORPHAN_GRACE_H = _env_float("MEDIA_ORPHAN_GRACE_H", 24.0)

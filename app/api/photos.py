@@ -7,10 +7,11 @@ from flask import current_app, request, send_file
 
 from app.api import bp
 from app.api.serializers import photo_out
+from app.errors import render_error
 from app.extensions import db
-from app.models import Role
 from app.security import api_auth, current_actor
 from app.services.photos import store as photos
+from app.services.photos.imaging import DecoderBusy
 
 ONE_YEAR_S = 365 * 24 * 3600
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
@@ -24,8 +25,20 @@ def put_photo(sha256: str):
     actor = current_actor()
     db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
     photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
-    db.session.commit()
-    return photo_out(photo, with_original=actor.is_supervisor), 201 if created else 200
+    try:
+        db.session.commit()
+    except Exception:
+        if created:
+            photos.discard_upload(photo.sha256)  # its files were written for a row that never committed
+        raise
+    return photo_out(photo, with_original=photos.may_see_originals(actor)), 201 if created else 200
+
+
+@bp.errorhandler(DecoderBusy)
+def busy(exc: DecoderBusy):
+    """503 with Retry-After: every decode slot of this worker stayed taken (app/config.py PHOTO_DECODE_SLOTS)."""
+    body, status = render_error(exc)
+    return body, status, {"Retry-After": str(exc.retry_after_s)}
 
 
 def _capped_body() -> bytes:
@@ -42,7 +55,7 @@ def _capped_body() -> bytes:
 @api_auth()
 def get_photo(sha256: str):
     actor = current_actor()
-    return photo_out(photos.get_viewable_photo(sha256, actor), with_original=actor.is_supervisor)
+    return photo_out(photos.get_viewable_photo(sha256, actor), with_original=photos.may_see_originals(actor))
 
 
 @bp.get("/photos/<sha256>/<any(web, thumb):variant>")
@@ -53,9 +66,9 @@ def get_photo_file(sha256: str, variant: str):
 
 
 @bp.get("/photos/<sha256>/original")
-@api_auth(Role.SUPERVISOR, Role.ADMIN)
+@api_auth(*photos.ORIGINAL_ROLES)
 def get_photo_original(sha256: str):
-    """The untouched upload, GPS and all: supervisors and admins only."""
+    """The untouched upload, GPS and all: supervisors and admins only (photos.ORIGINAL_ROLES)."""
     photo = photos.get_viewable_photo(sha256, current_actor())
     response = _send(photos.file_for(photo, "original"), photo.mime, etag=photo.sha256)
     filename = photo.sha256 + EXTENSIONS.get(photo.mime, "")

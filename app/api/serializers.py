@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.models import Area, EvidenceFlag, Photo, Ticket, TicketPhoto
+from app.services.photos.exif import GPS_FIELDS
 from app.timeutil import iso
 
 
@@ -83,15 +84,19 @@ def ticket_detail(ticket: Ticket, now, photos: list[TicketPhoto], actions: list[
 
 
 def photo_out(photo: Photo, *, with_original: bool = False) -> dict:
-    """A photo's metadata; sizes as displayed (orientation applied)."""
+    """A photo's metadata; sizes as displayed (orientation applied).
+
+    `with_original`: the reader may see originals (photos.store.may_see_originals); only then does
+    the EXIF include the GPS position, which the derivatives never carry (docs/design.md §5)."""
     sha = photo.sha256
+    exif = photo.exif or {}
     body = {
         "sha256": sha,
         "mime": photo.mime,
         "width": photo.width,
         "height": photo.height,
         "bytes": photo.bytes,
-        "exif": photo.exif,
+        "exif": exif if with_original else {k: v for k, v in exif.items() if k not in GPS_FIELDS},
         "web_url": f"/api/v1/photos/{sha}/web",
         "thumbnail_url": f"/api/v1/photos/{sha}/thumb",
         "status": photo.status,

@@ -1,8 +1,10 @@
-"""Photo test helpers: a fresh MEDIA_ROOT per test, generated JPEGs with EXIF, and an upload call."""
+"""Photo test helpers: a fresh MEDIA_ROOT per test, generated JPEGs with EXIF, bombs, and an upload call."""
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -28,9 +30,11 @@ def _dms(value: float) -> tuple[float, float, float]:
 
 
 def jpeg_bytes(size: tuple[int, int] = (400, 300), *, seed: int = 1, gps: tuple[float, float] | None = None,
-               taken_at: datetime | str | None = None, orientation: int | None = None,
-               model: str | None = None, quality: int = 90) -> bytes:
-    """A noisy JPEG (distinct per seed), with the EXIF asked for."""
+               taken_at: datetime | str | None = None, offset: str | None = None, orientation: int | None = None,
+               model: str | None = None, quality: int = 90, fmt: str = "JPEG") -> bytes:
+    """A noisy JPEG (distinct per seed; or PNG, HEIF… by `fmt`), with the EXIF asked for.
+
+    `taken_at` as text is written as it is (DateTimeOriginal, 0x9003), `offset` as OffsetTimeOriginal (0x9011)."""
     pixels = np.random.default_rng(seed).integers(0, 256, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
     image = Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR)  # blocky noise: a real phash
     exif = Image.Exif()
@@ -51,9 +55,46 @@ def jpeg_bytes(size: tuple[int, int] = (400, 300), *, seed: int = 1, gps: tuple[
                 ifd[0x9011] = f"{offset[:3]}:{offset[3:]}"
         else:
             ifd[0x9003] = taken_at
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, exif=exif.tobytes())
+    image.save(out, fmt, quality=quality, exif=exif.tobytes())
     return out.getvalue()
+
+
+def png_bomb(width: int, height: int, mode: str = "RGBA") -> bytes:
+    """A real, valid PNG of `width` x `height` blank pixels, compressed as far as zlib goes.
+
+    Made row by row, so the test never holds the decoded size (8,900 x 8,900 RGBA: 317 MB of pixels
+    in a file of about 318 KiB, the reproduction of the decompression bomb)."""
+    channels, colour_type = {"RGBA": (4, 6), "RGB": (3, 2), "L": (1, 0)}[mode]
+    row = b"\x00" + b"\x00" * (width * channels)  # filter byte "none", then the pixels
+    packer = zlib.compressobj(9)
+    rows = 256
+    chunks = [packer.compress(row * rows) for _ in range(height // rows)]
+    chunks += [packer.compress(row * (height % rows)), packer.flush()]
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"".join(chunks)) \
+        + png_chunk(b"IEND", b"")
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def jpeg_header(width: int, height: int, *, sof: int = 0xC0, scan_components: int = 3) -> bytes:
+    """Only the markers of a JPEG up to its first scan: enough for the header checks, nothing to decode.
+
+    `sof` 0xC0 is baseline, 0xC2 progressive; a first scan with fewer components than the frame
+    makes the file multi-scan."""
+    frame = struct.pack(">BHHB", 8, height, width, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+    scan = bytes([scan_components]) + b"".join(bytes([c, 0]) for c in range(1, scan_components + 1)) \
+        + bytes([0, 63, 0])
+
+    def segment(marker: int, payload: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+    return b"\xff\xd8" + segment(0xDB, bytes(65)) + segment(sof, frame) + segment(0xDA, scan) + b"\xff\xd9"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from app.services.tickets.transitions import ActionInput, transition
 def photo_on_ticket(create_user, report, make_jpeg):
     """A photo uploaded by an inspector and used as the before photo of a ticket routed to a department."""
     inspector = create_user("inspector")
-    data = make_jpeg(gps=(29.975, 119.95))
+    data = make_jpeg(gps=(29.975, 119.95), model="Phone")
     photo, _ = store_photo(data, None, "image/jpeg", Actor.of(inspector))
     db.session.commit()
     ticket = report("09009", reporter=inspector, photos=[photo.sha256]).ticket
@@ -158,3 +158,23 @@ def test_department_sees_after_photo_it_added(ticket_in, create_user, api, make_
     detail = api(create_user("supervisor")).get(f"/api/v1/tickets/{ticket.id}").json
     assert {"sha256": sha, "kind": "after"}.items() <= next(p for p in detail["photos"] if p["sha256"] == sha).items()
     assert _meta(client, sha).status_code == 200
+
+
+@pytest.mark.parametrize("who, sees_gps", [("uploader", False), ("own_department", False), ("supervisor", True),
+                                           ("admin", True)])
+def test_exif_gps_only_for_those_who_may_see_originals(who, sees_gps, photo_on_ticket, api, create_user):
+    """The GPS position is what the originals are kept from others for (docs/design.md §5): the
+    metadata carries it under the same rule, photos.store.may_see_originals."""
+    ticket = photo_on_ticket["ticket"]
+    user = {"uploader": lambda: photo_on_ticket["inspector"],
+            "own_department": lambda: create_user("department", ticket.department.code),
+            "supervisor": lambda: create_user("supervisor"), "admin": lambda: create_user("admin")}[who]()
+    client = api(user)
+    exif = _meta(client, photo_on_ticket["sha"]).json["exif"]
+    assert exif["model"] == "Phone"  # the rest of the metadata is for everyone who sees the photo
+    assert ({"lat", "lon"} <= set(exif)) == sees_gps
+    if sees_gps:
+        assert (exif["lat"], exif["lon"]) == (pytest.approx(29.975, abs=1e-4), pytest.approx(119.95, abs=1e-4))
+    again = client.put(f"/api/v1/photos/{photo_on_ticket['sha']}", data=photo_on_ticket["data"],
+                       content_type="image/jpeg")  # uploading the same bytes: the same answer
+    assert again.status_code == 200 and again.json["exif"] == exif

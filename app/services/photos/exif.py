@@ -15,8 +15,13 @@ import exifread
 
 log = logging.getLogger(__name__)
 
+# The fields that tell where a photo was taken: shown only to those who may see originals.
+GPS_FIELDS = frozenset({"lat", "lon", "altitude_m", "gps_accuracy_m", "gps_dop"})
+
 _DATE = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+YEARS = (1970, 2200)  # plausible capture years, as the sync protocol accepts them (sync/protocol.py)
+MAX_OFFSET = timedelta(hours=14)  # UTC-12:00 .. UTC+14:00 are the offsets in use
 
 
 def read_exif(source: bytes) -> dict:
@@ -44,14 +49,28 @@ def read_exif(source: bytes) -> dict:
 
 
 def taken_at_utc(meta: dict, local_zone: tzinfo) -> datetime | None:
-    """The capture time as an aware UTC datetime; a time without offset is taken as local time."""
+    """The capture time as an aware UTC datetime; a time without offset is taken as local time.
+
+    None for no time, or one outside the plausible years (which read_exif never gives, but stored
+    metadata may): such a time is absent, never an overflow."""
     text = meta.get("taken_at")
-    if not text:
+    if not text or not isinstance(text, str):
         return None
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=local_zone)
-    return value.astimezone(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+        if not plausible(value):
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=local_zone)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def plausible(value: datetime) -> bool:
+    """A capture time within YEARS: anything else is a camera's placeholder (0000, 0001, 9999) or a
+    forgery, and far enough from datetime's limits that no offset or time zone arithmetic overflows."""
+    return YEARS[0] <= value.year <= YEARS[1]
 
 
 def _ratio(value) -> float:
@@ -104,12 +123,15 @@ def _taken_at(tags) -> str | None:
     match = _DATE.search(_text(tags, "EXIF DateTimeOriginal") or "")
     if not match:
         return None
-    value = datetime(*(int(part) for part in match.groups()))
+    value = datetime(*(int(part) for part in match.groups()))  # ValueError for month 13 and the like
+    if not plausible(value):
+        return None  # 0001:01:01, 9999:12:31 …: no time, rather than one that overflows later
     offset = _OFFSET.fullmatch(_text(tags, "EXIF OffsetTimeOriginal") or "")
     if offset:
         sign, hours, minutes = offset.groups()
         delta = timedelta(hours=int(hours), minutes=int(minutes))
-        value = value.replace(tzinfo=timezone(-delta if sign == "-" else delta))
+        if int(minutes) < 60 and delta <= MAX_OFFSET:  # a broken offset is dropped: local time, as without one
+            value = value.replace(tzinfo=timezone(-delta if sign == "-" else delta))
     return value.isoformat()
 
 

@@ -1,19 +1,26 @@
 """Image bytes → their true type, metadata, upright sRGB derivatives without metadata, a perceptual hash.
 
 Pure work on bytes (no database, no files), so the benchmark can time exactly this.
+
+Memory per photo is bounded from the header, before any pixel is decoded (docs/design.md §5). A
+sequential JPEG is decoded at a reduced DCT scale (draft mode): an 80 MP photo costs a few MB. PNG,
+WebP, HEIC/HEIF and multi-scan (progressive) JPEG can only be decoded at full size, so their limit
+is lower, and at most `DecodeSlots` of those decodes run at once in a process.
 """
 from __future__ import annotations
 
 import contextlib
 import io
 import math
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import imagehash
 import pillow_heif
 from flask_babel import gettext as _
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, PngImagePlugin
 
 from app.errors import DomainError
 from app.services.photos.exif import read_exif
@@ -25,6 +32,10 @@ JPEG_QUALITY = 82
 pillow_heif.register_heif_opener()
 # Pillow only warns about a decompression bomb up to twice its limit; a warning must refuse (docs/design.md §10).
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+# Compressed PNG text chunks are inflated when the header is read, before any pixel check; Pillow
+# allows 64 MB of them. Photos need none but XMP (a few KB): more is refused as a damaged file.
+PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
+STRIP_PIXELS = 1 << 20  # pixels copied at a time while reducing a whole decode (a few MB)
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 # Pixels stored rotated/mirrored: the transposes that make them upright, per EXIF orientation.
@@ -50,6 +61,83 @@ class CorruptImage(DomainError):
 
 class TooManyPixels(DomainError):
     status, code = 422, "too_many_pixels"
+
+
+class DecoderBusy(DomainError):
+    """Every decode slot of this process stayed taken for the whole wait: try again shortly."""
+
+    status, code = 503, "busy"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Pixel limits by the way a format is decoded, checked from the header (docs/design.md §5).
+
+    The defaults are the configuration's (app/config.py explains each number)."""
+
+    max_pixels: int = 80_000_000  # a sequential JPEG (draft mode); and a cap on every photo
+    max_whole_pixels: int = 25_000_000  # PNG, HEIC/HEIF, multi-scan JPEG: decoded at full size
+    max_webp_pixels: int = 6_000_000  # WebP: Pillow's decoder holds about four full-size canvases
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a photo will be decoded, read from its header."""
+
+    mime: str
+    width: int  # as stored (before orientation)
+    height: int
+    whole: bool  # decoded at full size (needs a decode slot), rather than at a reduced scale
+    decoded_bytes: int  # the decoded image in memory: full size, or the reduced size draft mode decodes
+    limit: int  # the pixel limit that applies
+
+
+class DecodeSlots:
+    """At most `count` whole decodes at once in this process; the threads of a worker share them.
+
+    Each slot is worth one full-size decode (at most about 100 MB with the default limits), so a
+    worker's memory stays bounded however many large PNGs arrive at once; a request that cannot
+    get a slot within `wait_s` is answered 503 `busy` with Retry-After, never queued without end.
+    """
+
+    def __init__(self, count: int):
+        self.count = count
+        self._free = threading.BoundedSemaphore(count)
+        self._lock = threading.Lock()
+        self.waiting = 0  # requests waiting for a slot now (tests and diagnostics)
+
+    @contextlib.contextmanager
+    def held(self, wait_s: float) -> Iterator[None]:
+        with self._lock:
+            self.waiting += 1
+        try:
+            acquired = self._free.acquire(timeout=max(0.0, wait_s))
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        if not acquired:
+            raise DecoderBusy(_("The server is busy processing other photos; try again in a moment."),
+                              retry_after_s=max(1, math.ceil(wait_s)))
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+_SLOTS: dict[int, DecodeSlots] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def decode_slots(count: int) -> DecodeSlots:
+    """This process's decode slots for `count` (one set per setting, shared by all its threads)."""
+    with _SLOTS_LOCK:
+        if count not in _SLOTS:
+            _SLOTS[count] = DecodeSlots(max(1, count))
+        return _SLOTS[count]
 
 
 @dataclass(frozen=True)
@@ -83,26 +171,35 @@ _PILLOW_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"
                   "image/heif": "HEIF"}
 
 
-def process(data: bytes, *, max_pixels: int, draft: bool = True) -> Processed:
-    """Validate an image and make everything the app keeps of it; refusals are DomainErrors."""
+def process(data: bytes, limits: Limits = Limits(), *, slots: DecodeSlots | None = None, wait_s: float = 0.0,
+            draft: bool = True) -> Processed:
+    """Validate an image and make everything the app keeps of it; refusals are DomainErrors.
+
+    The pixel limits are checked from the header before anything is decoded; a whole decode then
+    waits up to `wait_s` for one of `slots` (None: no limit on decodes at once)."""
     mime = sniff(data)
     if mime is None:
         raise UnsupportedType(_("Only JPEG, PNG, WebP and HEIC photos are accepted."))
-    image = _open(data, _PILLOW_FORMAT[mime], max_pixels)
+    image = _open(data, _PILLOW_FORMAT[mime], limits.max_pixels)
+    plan = _plan(image, mime, data, limits, draft)
     is_heif = image.format == "HEIF"
     exif_block = (image.info.get("exif") or b"") if is_heif else data  # pillow-heif digs it out of HEIF
     meta = read_exif(exif_block) if exif_block else {}
-    if not is_heif and "orientation" not in meta and (xmp_orientation := _pillow_orientation(image)):
-        meta["orientation"] = xmp_orientation
-    # libheif already applied the HEIF rotation; there the EXIF tag is informational.
-    orientation = 1 if is_heif else meta.get("orientation", 1)
-    width, height = image.size
+    with slots.held(wait_s) if slots is not None and plan.whole else contextlib.nullcontext():
+        # Inside the slot: Pillow decodes a whole PNG to look for EXIF after its pixels.
+        if not is_heif and "orientation" not in meta and (xmp_orientation := _pillow_orientation(image)):
+            meta["orientation"] = xmp_orientation
+        # libheif already applied the HEIF rotation; there the EXIF tag is informational.
+        orientation = 1 if is_heif else meta.get("orientation", 1)
+        try:
+            web = _web_image(image, orientation, draft)
+        except Exception as exc:  # noqa: BLE001 - decoders fail in many ways on broken files
+            raise CorruptImage(_("The image data is damaged or incomplete.")) from exc
+        finally:
+            image = None  # the full-size pixels (and a decoder's buffers) go with the slot, not later
+    width, height = plan.width, plan.height
     if orientation >= 5:
         width, height = height, width
-    try:
-        web = _web_image(image, orientation, draft)
-    except Exception as exc:  # noqa: BLE001 - decoders fail in many ways on broken files
-        raise CorruptImage(_("The image data is damaged or incomplete.")) from exc
     thumb = web.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
     return Processed(mime=mime, width=width, height=height, exif=meta, web=_jpeg(web), thumb=_jpeg(thumb),
@@ -119,8 +216,89 @@ def _open(data: bytes, pillow_format: str, max_pixels: int) -> Image.Image:
     except Exception as exc:  # noqa: BLE001
         raise CorruptImage(_("The file is not a readable image.")) from exc
     if image is None or image.width * image.height > max_pixels:
-        raise TooManyPixels(_("The photo has more than %(n)d megapixels.", n=max_pixels // 1_000_000))
+        raise TooManyPixels(_("The photo has more than %(n)d megapixels.", n=max_pixels // 1_000_000),
+                            limit=max_pixels)
     return image
+
+
+def plan(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Plan:
+    """How `data` would be decoded, and whether its header passes `limits` (TooManyPixels if not)."""
+    mime = sniff(data)
+    if mime is None:
+        raise UnsupportedType(_("Only JPEG, PNG, WebP and HEIC photos are accepted."))
+    with _open(data, _PILLOW_FORMAT[mime], limits.max_pixels) as image:
+        return _plan(image, mime, data, limits, draft)
+
+
+def _plan(image: Image.Image, mime: str, data: bytes, limits: Limits, draft: bool) -> Plan:
+    width, height = image.size
+    pixels = width * height
+    per_pixel = _bytes_per_pixel(image.mode)
+    if mime == "image/jpeg" and draft and _jpeg_single_scan(data):
+        # libjpeg keeps a few rows of DCT blocks and writes the reduced image: memory is the reduced size.
+        reduced_w, reduced_h = _draft_size(width, height)
+        whole, limit, decoded = False, limits.max_pixels, reduced_w * reduced_h * per_pixel
+    else:
+        # Progressive or multi-scan JPEG (libjpeg holds every DCT coefficient: 2 bytes a sample), PNG,
+        # WebP and HEIF: the whole image is in memory at full size.
+        whole, decoded = True, pixels * per_pixel
+        limit = min(limits.max_pixels, limits.max_webp_pixels if mime == "image/webp" else limits.max_whole_pixels)
+    if pixels > limit:
+        raise TooManyPixels(_("The photo has more than %(n)d megapixels.", n=limit // 1_000_000), limit=limit)
+    return Plan(mime=mime, width=width, height=height, whole=whole, decoded_bytes=decoded, limit=limit)
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """What Pillow keeps per pixel of `mode` (RGB is stored as four bytes)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def _draft_size(width: int, height: int) -> tuple[int, int]:
+    """The size Pillow's JPEG draft mode decodes at for a web image (JpegImageFile.draft's arithmetic)."""
+    scale = WEB_SIZE / max(width, height)
+    if scale >= 1:
+        return width, height
+    requested = (math.ceil(width * scale), math.ceil(height * scale))
+    ratio = min(width // requested[0], height // requested[1])
+    s = next(s for s in (8, 4, 2, 1) if ratio >= s)
+    return -(-width // s), -(-height // s)
+
+
+_SOF_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # frame headers (DHT, JPG, DAC excluded)
+_MAX_SEGMENTS = 10_000
+
+
+def _jpeg_single_scan(data: bytes) -> bool:
+    """True if the JPEG is sequential Huffman with every component in its first scan.
+
+    Only then does libjpeg decode it a band at a time; a progressive (or otherwise multi-scan) file
+    makes it keep every DCT coefficient of the whole image, whatever the output scale. Anything this
+    walk of the markers does not understand counts as multi-scan (the cautious answer)."""
+    pos, components = 2, None
+    for _segment in range(_MAX_SEGMENTS):
+        if pos + 4 > len(data) or data[pos] != 0xFF:
+            return False
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        segment = data[pos + 4:pos + 2 + length]
+        if marker in _SOF_MARKERS:
+            if marker not in (0xC0, 0xC1) or len(segment) < 6:
+                return False
+            components = segment[5]
+        elif marker == 0xDA:  # start of scan: how many components it holds
+            return components is not None and len(segment) >= 1 and segment[0] == components
+        pos += 2 + max(length, 2)
+    return False
 
 
 def _pillow_orientation(image: Image.Image) -> int | None:
@@ -140,6 +318,9 @@ def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image
             image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
     image.load()
     icc = image.info.get("icc_profile")
+    factor = max(1, max(image.size) // WEB_SIZE)  # box-reduce as far as it stays above the web size
+    if factor > 1 or image.mode not in ("RGB", "CMYK"):
+        image = _reduced(image, factor)
     image = _rgb_or_cmyk(image)
     image.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
     image = _to_srgb(image, icc)
@@ -148,11 +329,34 @@ def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image
     return image
 
 
+def _reduced(image: Image.Image, factor: int) -> Image.Image:
+    """`image` box-averaged `factor` times smaller, a strip at a time: never a second full-size copy.
+
+    (Converting or resizing a whole decode would make one, or two for transparency.) Transparent
+    images are reduced with premultiplied alpha (Image.reduce does that for RGBA), so fully
+    transparent pixels do not darken the edges; CMYK stays CMYK for its colour profile."""
+    alpha = _has_alpha(image)
+    mode = "RGBA" if alpha else "CMYK" if image.mode == "CMYK" else "RGB"
+    width, height = image.size
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    rows = max(1, STRIP_PIXELS // (width * factor)) * factor  # a whole number of boxes per strip
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(height, top + rows)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
 def _rgb_or_cmyk(image: Image.Image) -> Image.Image:
     """Flatten transparency onto white; keep CMYK for its colour profile; everything else to RGB."""
     if image.mode in ("RGB", "CMYK"):
         return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if _has_alpha(image):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))

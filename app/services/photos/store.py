@@ -1,7 +1,9 @@
 """Photos: store an upload once by its hash, decide who may see it, find its files."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,15 +13,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.models import Photo, Ticket, TicketPhoto
+from app.models import Photo, Role, Ticket, TicketPhoto
 from app.services.actor import Actor
 from app.services.photos import imaging
 from app.services.photos.exif import taken_at_utc
 from app.services.tickets.access import visible_to
-from app.storage import MediaStore
+from app.storage import VARIANTS, MediaStore
 from app.timeutil import local_zone
 
 READY, MISSING = "ready", "missing"
+# Who may have the untouched original, and with it the photo's EXIF GPS (docs/design.md §5).
+ORIGINAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+log = logging.getLogger(__name__)
 
 
 class EmptyBody(DomainError):
@@ -44,9 +49,13 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
                 actor: Actor | None) -> tuple[Photo, bool]:
     """Verify, process and store an upload once; returns (photo, created). The caller commits.
 
-    Files are written before the row, so a committed row always has its files. A known photo
-    returns at once without re-processing. Concurrent uploads of the same bytes all succeed:
-    the row is inserted in a savepoint and the losers of the race take the winner's row.
+    A known photo returns at once without re-processing. Otherwise everything is computed first,
+    then the row is inserted (in a savepoint), then the files are written; the caller's commit comes
+    last, so a committed row always has its files (docs/design.md §5). While the new row is not
+    committed, a concurrent upload of the same bytes waits at its own insert (PostgreSQL: the key;
+    SQLite: the write lock) and then takes this row, so the files written here are this upload's
+    alone until it commits: if writing them fails they are removed again at once, and if the commit
+    fails the caller calls `discard_upload`. No failed upload leaves a file behind.
     """
     if not data:
         raise EmptyBody(_("The upload is empty."))
@@ -66,30 +75,88 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
         if known is not None and known.status == READY:
             return known, False
 
-    processed = imaging.process(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
-    store.write("original", sha256, data)
-    store.write("web", sha256, processed.web, durable=False)
-    store.write("thumb", sha256, processed.thumb, durable=False)
-    return _insert_once(sha256, data, processed, actor)
+    processed = _process(data)
+    created = _insert_once(_row(sha256, data, processed, actor))
+    photo = db.session.get(Photo, sha256)
+    if created or photo.status != READY or not store.exists("original", sha256):
+        # A row that outlived its files is repaired; it names them, so they are never removed here.
+        _write_files(store, sha256, data, processed, undo_on_failure=created)
+    photo.status = READY  # its files are on disk now, whatever the row said before
+    return photo, created
 
 
-def _insert_once(sha256: str, data: bytes, processed: imaging.Processed, actor: Actor | None) -> tuple[Photo, bool]:
+def photo_limits() -> imaging.Limits:
+    """The pixel limits by format, from the configuration (app/config.py)."""
+    config = current_app.config
+    return imaging.Limits(max_pixels=config["MAX_PHOTO_PIXELS"], max_whole_pixels=config["MAX_PHOTO_PIXELS_WHOLE"],
+                          max_webp_pixels=config["MAX_PHOTO_PIXELS_WEBP"])
+
+
+def _process(data: bytes) -> imaging.Processed:
+    """imaging.process within this worker's limits: pixels by format, whole decodes at once."""
+    config = current_app.config
+    return imaging.process(data, photo_limits(), slots=imaging.decode_slots(config["PHOTO_DECODE_SLOTS"]),
+                           wait_s=config["PHOTO_DECODE_WAIT_S"])
+
+
+def _row(sha256: str, data: bytes, processed: imaging.Processed, actor: Actor | None) -> dict:
     meta = processed.exif
-    row = dict(
+    return dict(
         sha256=sha256, mime=processed.mime, bytes=len(data), width=processed.width, height=processed.height,
         exif=meta, exif_lat=meta.get("lat"), exif_lon=meta.get("lon"),
         exif_taken_at=taken_at_utc(meta, local_zone()), phash=processed.phash, status=READY,
         uploaded_by_id=actor.user_id if actor else None,
     )
+
+
+def _insert_once(row: dict) -> bool:
+    """Insert the row unless one exists; True if this call inserted it (and holds it until commit)."""
     try:
         with db.session.begin_nested():
             db.session.execute(sa.insert(Photo).values(**row))
-        created = True
+        return True
     except IntegrityError:
-        created = False  # a concurrent upload of the same bytes won, or the row outlived its files
-    photo = db.session.get(Photo, sha256)
-    photo.status = READY  # its files are on disk now, whatever the row said before
-    return photo, created
+        return False  # a concurrent upload of the same bytes won, or the row outlived its files
+
+
+def _write_files(store: MediaStore, sha256: str, data: bytes, processed: imaging.Processed, *,
+                 undo_on_failure: bool) -> None:
+    try:
+        store.write("original", sha256, data)
+        store.write("web", sha256, processed.web, durable=False)
+        store.write("thumb", sha256, processed.thumb, durable=False)
+    except BaseException:
+        if undo_on_failure:
+            _remove_files(store, sha256)  # still held by this upload's uncommitted row: no one else's
+        raise
+
+
+def _remove_files(store: MediaStore, sha256: str) -> None:
+    for variant in VARIANTS:
+        store.path(variant, sha256).unlink(missing_ok=True)
+
+
+def discard_upload(sha256: str) -> None:
+    """After the commit of a new photo failed: remove its files, unless a committed row names them.
+
+    The failed commit ended the transaction whose uncommitted row held back other uploads of the
+    same bytes, so the hold is taken again first: a stand-in row is inserted (it waits for any
+    concurrent upload's row) and rolled back after the files are gone. If even that fails, the
+    files stay for the orphan sweep (`MEDIA_ORPHAN_GRACE_H`).
+    """
+    try:
+        db.session.rollback()
+        db.session.execute(sa.insert(Photo).values(
+            sha256=sha256, mime="", bytes=0, width=0, height=0, exif={}, status=MISSING))
+    except IntegrityError:
+        pass  # a row names the files now: they stay
+    except Exception:  # noqa: BLE001 - the database is gone too: the sweep will do it
+        log.warning("could not discard the files of failed upload %s", sha256, exc_info=True)
+    else:
+        _remove_files(MediaStore.from_config(), sha256)
+    finally:
+        with contextlib.suppress(Exception):
+            db.session.rollback()
 
 
 def get_viewable_photo(sha256: str, actor: Actor) -> Photo:
@@ -103,6 +170,11 @@ def get_viewable_photo(sha256: str, actor: Actor) -> Photo:
     if photo is None:
         raise NotFound(_("Photo not found."))
     return photo
+
+
+def may_see_originals(actor: Actor) -> bool:
+    """The one rule for originals and everything only they show: the EXIF GPS position."""
+    return actor.role in ORIGINAL_ROLES
 
 
 def file_for(photo: Photo, variant: str) -> Path:
@@ -124,7 +196,7 @@ def rebuild_derivatives(photo: Photo, store: MediaStore | None = None) -> None:
     """Make the web image and thumbnail again from the original (after a change of recipe or a loss)."""
     store = store or MediaStore.from_config()
     data = store.path("original", photo.sha256).read_bytes()
-    processed = imaging.process(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
+    processed = _process(data)
     store.write("web", photo.sha256, processed.web, durable=False)
     store.write("thumb", photo.sha256, processed.thumb, durable=False)
     photo.phash = processed.phash
