@@ -1,5 +1,6 @@
 """Configuration read from environment variables, with safe demo defaults."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -138,10 +139,25 @@ class Config:
     # Open311 GeoReport v2: reads need an api_key unless the county opens them to the public.
     OPEN311_PUBLIC = _env_bool("OPEN311_PUBLIC", False)
     OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "创城办")
-    # Login throttling: after this many failures an account (or an address) waits the lockout out.
-    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
-    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+    # Login throttling (app/services/accounts/login_guard.py), kept in the database for every worker.
+    # No lockout: after the free failures each further failure doubles the wait before the next try,
+    # counted per (account, address) pair and per address, so an attacker's failures delay only the
+    # attacker's address; the owner elsewhere at worst waits the mild account-wide delay.
+    LOGIN_FREE_FAILURES = _env_int("LOGIN_FREE_FAILURES", 5)  # per (account, address), since its last success
+    LOGIN_FREE_FAILURES_PER_IP = _env_int("LOGIN_FREE_FAILURES_PER_IP", 30)  # per address, all accounts
+    LOGIN_FREE_FAILURES_PER_ACCOUNT = _env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 20)  # per account, all addresses
+    LOGIN_DELAY_BASE_S = _env_float("LOGIN_DELAY_BASE_S", 2.0)  # the first wait; doubled by each further failure
+    LOGIN_MAX_DELAY_S = _env_float("LOGIN_MAX_DELAY_S", 900.0)  # cap of the pair's and the address's wait
+    LOGIN_ACCOUNT_MAX_DELAY_S = _env_float("LOGIN_ACCOUNT_MAX_DELAY_S", 30.0)  # cap of the account-wide wait
+    LOGIN_MEMORY_H = _env_float("LOGIN_MEMORY_H", 24.0)  # failures older than this no longer count
+    # Web sessions (app/services/accounts/sessions.py): a row per login, ended by logout, a password
+    # reset or disabling. Idle: a session unused this long ends (the signed cookie is re-signed at most
+    # every 5 minutes of use, and Flask refuses a cookie signed longer ago than PERMANENT_SESSION_LIFETIME;
+    # the cookie itself lasts until the browser closes). Absolute: a working day, whatever the use.
+    # The PWA syncs with its device token, so neither limit stops a phone's queue.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 240)
+    SESSION_MAX_HOURS = _env_float("SESSION_MAX_HOURS", 12.0)
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=SESSION_IDLE_MINUTES)  # Flask's default is 31 days
 
 
 class TestConfig(Config):

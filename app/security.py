@@ -1,26 +1,79 @@
-"""Who is calling, and may they: session or bearer token → Actor; role checks; security headers."""
+"""Who is calling, and may they: session or bearer token → Actor; role checks; security headers.
+
+Web sessions: the signed cookie holds Flask-Login's user id, the secret of a `UserSession` row
+(app/services/accounts/sessions.py) and when it was last used; the user loader accepts it only
+while that row is live, so logout, a password reset or disabling ends it on the server.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
 from app.errors import Forbidden, Unauthorized, render_error
 from app.extensions import sqlite_read_only
 from app.models import Role
-from app.services.accounts import users
+from app.services.accounts import sessions, users
 from app.services.actor import Actor
 from app.timeutil import now_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+SESSION_SECRET = "_sid"  # cookie keys: the UserSession's secret, and when the session was last used
+SESSION_SEEN = "_seen"
+SEEN_REFRESH_S = 300  # re-sign the cookie (restart its idle clock) at most every 5 minutes of use
+LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", SESSION_SECRET, SESSION_SEEN)
+
+
+def start_web_session(user) -> None:
+    """Log `user` in after a password check: a fresh cookie (only the language kept) naming a new
+    session row. The caller commits."""
+    now = now_utc()
+    language = session.get("lang")
+    session.clear()  # nothing from before the login (CSRF token included) carries over
+    if language:
+        session["lang"] = language
+    session[SESSION_SECRET] = sessions.start(user, now)
+    session[SESSION_SEEN] = int(now.timestamp())
+    login_user(user)
+
+
+def end_web_session(reason: str = "logout") -> None:
+    """Log out: end this session's row, so the same cookie is refused from now on. The caller commits."""
+    sessions.end(session.get(SESSION_SECRET), now_utc(), reason)
+    logout_user()
+    for key in LOGIN_KEYS:
+        session.pop(key, None)
+
+
+def load_session_user(user_id: str):
+    """Flask-Login's user loader: the user of a live session row, used within the idle lifetime."""
+    now = now_utc()
+    seen = session.get(SESSION_SEEN)
+    user = None
+    if isinstance(seen, int) and now.timestamp() - seen < sessions.idle_lifetime().total_seconds():
+        user = sessions.live_user(session.get(SESSION_SECRET), user_id, now, touch=request.method in UNSAFE_METHODS)
+    if user is None:
+        for key in LOGIN_KEYS:  # a dead session: the answer's cookie no longer names it
+            session.pop(key, None)
+        return None
+    g.session_id = session[SESSION_SECRET]
+    if now.timestamp() - seen >= SEEN_REFRESH_S:
+        session[SESSION_SEEN] = int(now.timestamp())  # modified: Flask re-signs the cookie, idle clock restarts
+    return user
+
+
+def by_password_session() -> bool:
+    """Was this request authenticated by a web session (from a password login), not by a bearer token?"""
+    current_actor()
+    return g.get("token_id") is None and g.get("session_id") is not None and current_user.is_authenticated
 
 
 def current_actor() -> Actor | None:
@@ -121,12 +174,17 @@ def register_security(app: Flask) -> None:
     """Security headers on every response; CSRF failures as clear 4xx answers."""
 
     policy = content_security_policy(app.config.get("TILE_URL", ""))
+    from app.extensions import login_manager
+
+    # Replaces create_app's plain loader (db.session.get(User, id)): a cookie alone is not enough,
+    # its session row must be live.
+    login_manager.user_loader(load_session_user)
 
     @app.before_request
     def _forget_previous_actor():
         # g lives as long as the app context, which a test (or a CLI) may share across requests:
         # forget what the last request cached (our actor, Flask-Login's user, Flask-WTF's token).
-        for name in ("actor", "token_id", "_login_user", "csrf_token"):
+        for name in ("actor", "token_id", "session_id", "_login_user", "csrf_token"):
             g.pop(name, None)
         refresh_locale()  # Flask-Babel caches the locale per app context, too
         sqlite_read_only.set(request.method in SAFE_METHODS)

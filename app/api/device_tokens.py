@@ -1,22 +1,29 @@
-"""Device tokens: a logged-in device asks for one; it can revoke its own."""
+"""Device tokens: a browser logged in with a password asks for one; a device can revoke its own."""
 from __future__ import annotations
 
 from flask import g
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.errors import BadRequest
+from app.errors import BadRequest, Forbidden
 from app.extensions import db
 from app.models import DeviceToken, User
 from app.params import json_body
-from app.security import api_auth, current_actor
+from app.security import api_auth, by_password_session, current_actor
 from app.services.accounts import users
 
 
 @bp.post("/device-tokens")
 @api_auth()
 def create_device_token():
-    """Issue a long-lived token to the logged-in user's device (the PWA calls this once)."""
+    """Issue a long-lived token to the logged-in user's device (the PWA calls this once).
+
+    Only a web session from a password login may ask, never a bearer token: a stolen token must
+    not be able to mint fresh ones that outlive its revocation.
+    """
+    if not by_password_session():
+        raise Forbidden(_("Device tokens are issued only after logging in with a password, not to a token."),
+                        code="password_login_required")
     body = json_body()
     label = body.get("label") or body.get("device_id") or ""
     if not isinstance(label, str):

@@ -5,11 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from app.auth.forms import LoginForm
 from app.extensions import db
-from app.models import Role
+from app.models import Role, User
+from app.security import end_web_session, start_web_session
 from app.services.accounts import login_guard, users
 from app.timeutil import now_utc
 
@@ -37,6 +38,15 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _throttled(form: LoginForm, retry_after_s: int):
+    """The answer to an attempt that must wait: the same for every username, known or not."""
+    if retry_after_s < 120:
+        error = _("Too many failed attempts. Try again in %(n)d seconds.", n=retry_after_s)
+    else:
+        error = _("Too many failed attempts. Try again in %(n)d minutes.", n=-(-retry_after_s // 60))
+    return render_template("auth/login.html", form=form, error=error), 429, {"Retry-After": str(retry_after_s)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -46,21 +56,26 @@ def login():
     status = 200
     if form.validate_on_submit():
         now, ip = now_utc(), request.remote_addr or "unknown"
-        verdict = login_guard.check(form.username.data, ip, now)
+        verdict = login_guard.begin(form.username.data, ip, now)
         if not verdict.allowed:
-            minutes = -(-verdict.retry_after_s // 60)
-            error = _("Too many failed attempts. Try again in %(n)d minutes.", n=minutes)
-            return render_template("auth/login.html", form=form, error=error), 429, {
-                "Retry-After": str(verdict.retry_after_s)}
-        user = users.authenticate(form.username.data, form.password.data)
-        login_guard.record(form.username.data, ip, success=user is not None and user.active, now=now)
+            db.session.rollback()
+            return _throttled(form, verdict.retry_after_s)
+        candidate = users.login_candidate(form.username.data)
+        # The attempt counts from here, for every worker; and no lock is held during the slow hash.
         db.session.commit()
-        if user is None:
+        if not users.password_matches(candidate, form.password.data):  # the same work for unknown users
             error, status = _("Wrong username or password."), 401
-        elif not user.active:
+        elif not candidate.active:
             error, status = _("This account is disabled. Ask the administrator."), 403
         else:
-            login_user(user)
+            user = db.session.get(User, candidate.user_id)
+            if user is None or not user.active:  # disabled while its password was being checked
+                return render_template("auth/login.html", form=form,
+                                       error=_("This account is disabled. Ask the administrator.")), 403
+            login_guard.succeeded(verdict.attempt_id)
+            users.upgrade_hash_if_needed(user, form.password.data)
+            start_web_session(user)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_for(user.role))
     elif request.method == "POST":
         error, status = _("Please fill in both fields."), 400
@@ -69,7 +84,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    """End this session on the server too: the same cookie is refused afterwards."""
+    end_web_session("logout")
+    db.session.commit()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"))
 

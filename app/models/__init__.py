@@ -18,7 +18,7 @@ from app.models.ticket import (
     TicketEvent,
     TicketStatus,
 )
-from app.models.user import DeviceToken, Role, User
+from app.models.user import DeviceToken, Role, User, UserSession
 
 __all__ = [
     "AuditEntry", "LoginAttempt",
@@ -27,4 +27,5 @@ __all__ = [
     "LocationSource", "MapCell", "NOW_DAY", "Notification", "OfflineAction",
     "OPEN_STATUSES", "Photo", "PhotoKind", "Report", "Role",
     "SchedulerLease", "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
+    "UserSession",
 ]

@@ -1,4 +1,4 @@
-"""People and their device tokens."""
+"""People, their device tokens and their web sessions."""
 from __future__ import annotations
 
 import enum
@@ -62,5 +62,22 @@ class DeviceToken(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
     last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class UserSession(db.Model):
+    """One web login (docs/design.md §10): the signed session cookie carries a random secret, this row
+    its SHA-256 (like device tokens, so a copy of the database holds no live session). Logging out
+    ends this row; a password reset or disabling the account ends all of the user's rows."""
+
+    __tablename__ = "user_session"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)  # SHA-256 of the cookie's secret
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+    last_seen_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)  # last write, ±5 min
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20))  # logout, password_reset, disabled
 
     user: so.Mapped[User] = so.relationship()

@@ -8,11 +8,10 @@ from flask_babel import gettext as _
 
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Area, Category, Department, DeviceToken, Role, User
+from app.models import Area, Category, Department, Role, User
 from app.services.accounts import audit, users
 from app.services.actor import Actor
 from app.services.reports.geo import invalidate_area_cache
-from app.timeutil import now_utc
 
 
 def _require_admin(actor: Actor) -> None:
@@ -70,31 +69,22 @@ def update_user(actor: Actor, user_id: int, *, role: str, department_code: str |
     if changed:
         audit.record(actor, "user.update", "user", user.id, changed, ip)
     if not active:
-        _revoke_all(user)  # a disabled account keeps no working device
+        users.sign_out_everywhere(user, "disabled")  # a disabled account keeps no session and no device
     return user
 
 
 def reset_password(actor: Actor, user_id: int, password: str, ip: str | None = None) -> None:
     _require_admin(actor)
     user = _get(User, user_id)
-    users.check_password_rules(password)
-    user.password_hash = users.hash_password(password)
-    _revoke_all(user)
+    users.set_password(user, password, reason="password_reset")  # ends its sessions, revokes its devices
     audit.record(actor, "user.reset_password", "user", user.id, {}, ip)
 
 
 def revoke_tokens(actor: Actor, user_id: int, ip: str | None = None) -> int:
     _require_admin(actor)
-    count = _revoke_all(_get(User, user_id))
+    count = users.revoke_all_tokens(_get(User, user_id).id)
     audit.record(actor, "user.revoke_tokens", "user", user_id, {"revoked": count}, ip)
     return count
-
-
-def _revoke_all(user: User) -> int:
-    result = db.session.execute(sa.update(DeviceToken).where(DeviceToken.user_id == user.id,
-                                                             DeviceToken.revoked_at.is_(None))
-                                .values(revoked_at=now_utc()))
-    return result.rowcount
 
 
 @dataclass
