@@ -37,8 +37,9 @@ PLANS = {
     "map_queries": {"full": ["--sizes", "10000,1000000"], "quick": ["--sizes", "2000,20000", "--repeat", "20"]},
     "pwa": {"full": ["--runs", "7"], "quick": ["--runs", "3"]},
     "load": {"full": [], "quick": ["--duration", "20", "--tickets", "2000"]},
+    "login_timing": {"full": ["--attempts", "40"], "quick": ["--attempts", "10"]},
 }
-ORDER = ["photo_pipeline", "map_queries", "pwa", "load"]
+ORDER = ["photo_pipeline", "map_queries", "pwa", "load", "login_timing"]
 
 
 def benchmarks() -> list[str]:
