@@ -17,12 +17,15 @@ from shapely.geometry import Point, Polygon, box, mapping
 from app.extensions import db
 from app.models import Area, AreaKind, CaseCounter, Category, Department, Role, Ticket, TicketEvent, User, mapgrid
 from app.services.accounts import users as user_service
+from app.services.assessment import reference as assessment_reference
 from app.services.reports.case_numbers import format_case_number
 from app.services.reports.geo import invalidate_area_cache
 from app.services.supervision import kpi_rollup, map_rollup
 from app.timeutil import now_utc, to_local
 
 SEED_DATA = Path(__file__).parent / "seed_data" / "categories.json"
+ASSESSMENT_DATA = SEED_DATA.with_name("assessment.json")  # checklists of the mock field assessment
+ASSESSMENT_POINTS = SEED_DATA.with_name("assessment_points.geojson")  # the demo county's inspection points
 PLACEHOLDER_DEPARTMENTS = {"XZJD", "SQJW"}  # "the township / community of the place": resolved by area
 
 # A fictional county: its seat at the middle, four townships around it.
@@ -70,7 +73,8 @@ def _area_row(code, name_zh, name_en, kind, department_id, geom) -> Area:
 
 
 def seed_reference() -> None:
-    """Departments, categories and the county's areas; idempotent (existing codes are kept)."""
+    """Departments, categories, the county's areas, and the assessment's location types, checklists and
+    inspection points; idempotent (existing codes are kept)."""
     data = json.loads(SEED_DATA.read_text(encoding="utf-8"))
     existing = {d.code: d for d in db.session.scalars(sa.select(Department))}
     for row in data["departments"]:
@@ -111,6 +115,9 @@ def seed_reference() -> None:
                                      polygons[code]))
     db.session.flush()
     invalidate_area_cache()
+    if sa.inspect(db.session.connection()).has_table("location_type"):  # not on an old revision (migration tests)
+        assessment_reference.seed(data["location_types"], json.loads(ASSESSMENT_DATA.read_text(encoding="utf-8")),
+                                  ASSESSMENT_POINTS.read_text(encoding="utf-8"), now_utc())
 
 
 DEMO_USERS = [

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import device_tokens, map, notifications, openapi, photos, queues, reference, tickets  # noqa: E402,F401  (routes attach to bp)
+from app.api import assessment, device_tokens, map, notifications, openapi, photos, queues, reference, tickets  # noqa: E402,F401  (routes attach to bp)

@@ -81,6 +81,33 @@ REPORT = {
     },
 }
 
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+POINT = {"type": "object", "required": ["code", "name", "location_type", "lat", "lon", "area_code",
+                                        "department_code", "last_visited_at"], "properties": {
+    "code": {"type": "string"}, "name": {"type": "string"}, "location_type": {"type": "string"},
+    "lat": {"type": "number"}, "lon": {"type": "number"}, "area_code": {"type": ["string", "null"]},
+    "department_code": {"type": "string"}, "last_visited_at": {"type": ["string", "null"], "format": "date-time"}}}
+CHECKLIST = {"type": "object", "required": ["location_type", "version", "items"], "properties": {
+    "location_type": {"type": "string"}, "version": {"type": "integer"},
+    "items": {"type": "array", "items": {"type": "object", "required": ["code", "text", "category_code", "deduction"],
+                                         "properties": {"code": {"type": "string"}, "text": {"type": "string"},
+                                                        "category_code": {"type": "string"},
+                                                        "deduction": {"type": "number"}}}}}}
+SCORE = {"type": "object", "required": ["county", "by_location_type", "by_area", "by_point", "by_department",
+                                        "never_visited"], "properties": {
+    "county": {"type": "object", "properties": {"score": NULLABLE_NUMBER, "max": {"type": "number"}}},
+    "by_location_type": {"type": "array", "items": {"type": "object", "properties": {
+        "location_type": {"type": "string"}, "score": NULLABLE_NUMBER, "visited": {"type": "integer"},
+        "points": {"type": "integer"}}}},
+    "by_area": {"type": "array", "items": {"type": "object", "properties": {
+        "area_code": {"type": ["string", "null"]}, "score": NULLABLE_NUMBER, "visited": {"type": "integer"}}}},
+    "by_point": {"type": "array", "items": {"type": "object", "properties": {
+        "code": {"type": "string"}, "score": {"type": "number"}, "failed": {"type": "array",
+                                                                          "items": {"type": "string"}}}}},
+    "by_department": {"type": "array", "items": {"type": "object", "properties": {
+        "department_code": {"type": ["string", "null"]}, "points_lost": {"type": "number"}}}},
+    "never_visited": {"type": "array", "items": {"type": "string"}}}}
+
 
 def document() -> dict:
     paths = {
@@ -172,6 +199,24 @@ def document() -> dict:
                 "actions": {"type": "array", "maxItems": 50, "items": {"type": "object"}}}})},
             "responses": _ok("one result per item, changes and a new cursor", {
                 "type": "object", "required": ["results", "changes", "cursor"]})}},
+        "/points": {"get": {"summary": "Inspection points (a department: its own), optionally near a position",
+                            "parameters": [_query("near", {"type": "string"}, "lat,lon"),
+                                           _query("radius_m", {"type": "number", "exclusiveMinimum": 0,
+                                                                "maximum": 50000})],
+                            "responses": _ok("points", {"type": "object", "required": ["points"], "properties": {
+                                "points": {"type": "array", "items": POINT}}})}},
+        "/checklists/{location_type}": {"get": {
+            "summary": "The current checklist of a location type, in the request's language",
+            "parameters": [{"name": "location_type", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": _ok("the checklist", CHECKLIST)}},
+        "/assessment/score": {"get": {
+            "summary": "The simulated field score of a period (supervisors; a department: its points lost)",
+            "parameters": [{"name": "start", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}},
+                           {"name": "end", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}},
+                           _query("draw", {"type": "integer", "minimum": 1})],
+            "responses": _ok("the score", SCORE)}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     }

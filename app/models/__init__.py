@@ -1,4 +1,13 @@
 """Every model, imported so Alembic and the shell see the whole schema."""
+from app.models.assessment import (
+    ChecklistItem,
+    ChecklistVersion,
+    InspectionPoint,
+    LocationType,
+    Outcome,
+    Visit,
+    VisitResult,
+)
 from app.models.job import JobMark, SchedulerLease
 from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, KpiResolveClass
 from app.models.map_cell import MapCell
@@ -21,6 +30,7 @@ from app.models.ticket import (
 from app.models.user import DeviceToken, Role, User, UserSession
 
 __all__ = [
+    "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "AuditEntry", "LoginAttempt",
     "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
     "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",

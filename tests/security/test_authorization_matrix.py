@@ -164,6 +164,11 @@ MATRIX: dict[str, Call] = {
     "api.get_photo_file": Call("GET", lambda w: f"/api/v1/photos/{w.photo_sha}/thumb", api(**OWN_TICKET)),
     "api.get_photo_original": Call("GET", lambda w: f"/api/v1/photos/{w.photo_sha}/original",
                                    api(403, supervisor=200, admin=200)),
+    # the mock field assessment (decision 0007): a department sees its own points and points lost
+    "api.list_points": Call("GET", lambda w: "/api/v1/points", api()),
+    "api.get_checklist": Call("GET", lambda w: "/api/v1/checklists/NMSC", api()),
+    "api.assessment_score": Call("GET", lambda w: "/api/v1/assessment/score?start=2026-01-01&end=2026-01-31",
+                                 api(inspector=403, other_inspector=403)),
     "sync.sync": Call("POST", lambda w: "/api/v1/sync", api(200, department=403, other_department=403),
                       body=lambda w: {"device_id": "matrix", "cursor": 0, "reports": []}),
     # Open311: reads and writes need an api_key (OPEN311_PUBLIC is off)
