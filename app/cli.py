@@ -95,10 +95,12 @@ def create_user(username: str, password: str, role: str, department_code: str | 
 @click.option("--username", required=True)
 def disable_user(username: str) -> None:
     """Disable an account: it can no longer log in or use its tokens."""
+    from app.services.accounts import users
+
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"No user {username}.")
-    user.active = False
+    users.disable(user)  # its sessions end and its device tokens are revoked too
     db.session.commit()
     click.echo(f"Disabled {username}.")
 

@@ -71,3 +71,17 @@ def test_tokens_create_prints_a_working_token_last(runner, create_user, app):
     resp = app.test_client().get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
     assert runner.invoke(args=["tokens", "create", "--username", "ghost"]).exit_code != 0
+
+
+def test_users_disable_revokes_the_devices_so_reenabling_brings_none_back(runner, create_user, app):
+    from app.services.accounts.users import issue_device_token
+
+    user = create_user("inspector", username="leaver")
+    token = issue_device_token(user, "phone")
+    db.session.commit()
+    result = runner.invoke(args=["users", "disable", "--username", "leaver"])
+    assert result.exit_code == 0, result.output
+    db.session.get(User, user.id).active = True  # an admin re-enables the account later
+    db.session.commit()
+    answer = app.test_client().get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
