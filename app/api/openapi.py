@@ -150,7 +150,8 @@ def document() -> dict:
         "/recheck": {"get": {"summary": "Re-inspection tasks of the caller", "parameters": [PAGE],
                              "responses": _ok("tasks")}},
         "/device-tokens": {"post": {
-            "summary": "Issue a device token to the logged-in user",
+            "summary": "Issue a device token to the user of a password-login web session "
+                       "(with a bearer token: 403 password_login_required)",
             "requestBody": {"required": True, **_json({"type": "object", "properties": {
                 "label": {"type": "string"}, "device_id": {"type": "string"}}})},
             "responses": _ok("the token (shown once)", {"type": "object", "required": ["token"]}, "201")}},
