@@ -101,11 +101,12 @@ class Config:
     # PNG, HEIC/HEIF and progressive (multi-scan) JPEG are decoded at full size, 4 bytes a pixel:
     # 25 MP is 100 MB, and a 24 MP phone photo (5712 x 4284 HEIC) fits.
     MAX_PHOTO_PIXELS_WHOLE = _env_int("MAX_PHOTO_PIXELS_WHOLE", 25_000_000)
-    # WebP: Pillow's decoder holds about four full-size canvases at once, so about a quarter of that.
-    MAX_PHOTO_PIXELS_WEBP = _env_int("MAX_PHOTO_PIXELS_WEBP", 6_000_000)
+    # WebP: Pillow's decoder holds four full-size canvases at once (libwebp's frame and the one
+    # before, a copy as bytes, the image), 16 bytes a pixel: 3.5 MP, more than the PWA's 2048 px copies.
+    MAX_PHOTO_PIXELS_WEBP = _env_int("MAX_PHOTO_PIXELS_WEBP", 3_500_000)
     # Full-size decodes at once per worker process (its threads share them); a request waits this
-    # long for one, then gets 503 "busy" with Retry-After. A worker's memory stays under its idle
-    # size + slots x (2 x 100 MB + 50 MB).
+    # long for one, then gets 503 "busy" with Retry-After. Each takes a worker at most 2 x 100 MB +
+    # 50 MB above its idle size (bench/photo_memory.py); a JPEG decoded small needs no slot.
     PHOTO_DECODE_SLOTS = _env_int("PHOTO_DECODE_SLOTS", 2)
     PHOTO_DECODE_WAIT_S = _env_float("PHOTO_DECODE_WAIT_S", 10.0)
     MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES + 1024 * 1024

@@ -34,12 +34,13 @@ RAW = BENCH / "results.json"  # the same, machine-readable; --only merges into i
 # How each known benchmark runs, full and quick; any other bench/*.py runs with no arguments.
 PLANS = {
     "photo_pipeline": {"full": ["--photos", "500"], "quick": ["--photos", "8"]},
+    "photo_memory": {"full": [], "quick": []},  # the worst accepted photo of each format: the same either way
     "map_queries": {"full": ["--sizes", "10000,1000000"], "quick": ["--sizes", "2000,20000", "--repeat", "20"]},
     "pwa": {"full": ["--runs", "7"], "quick": ["--runs", "3"]},
     "load": {"full": [], "quick": ["--duration", "20", "--tickets", "2000"]},
     "login_timing": {"full": ["--attempts", "40"], "quick": ["--attempts", "10"]},
 }
-ORDER = ["photo_pipeline", "map_queries", "pwa", "load", "login_timing"]
+ORDER = ["photo_pipeline", "photo_memory", "map_queries", "pwa", "load", "login_timing"]
 
 
 def benchmarks() -> list[str]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Area, Category, Department, Photo, Report, Ticket, TicketStatus, User
+from app.models import Area, Category, Department, Photo, PhotoUpload, Report, Ticket, TicketStatus, User
 from app.services.accounts import users as user_service
 from app.services.actor import Actor
 from app.services.reports import intake
@@ -68,16 +68,32 @@ def actor_of(user: User) -> Actor:
 
 @pytest.fixture
 def create_photo():
-    """A Photo row with a made-up hash (for lifecycle tests that do not look at pixels)."""
+    """A Photo row with a made-up hash (for lifecycle tests that do not look at pixels).
 
-    def make(sha: str | None = None, **fields) -> Photo:
+    Only an uploader may use a photo by its hash (docs/design.md §5): `uploaded_by` names them; by
+    default every user there is when it is made, the first of them as the one whose upload stored it
+    (reports through the `report` factory also record their reporter)."""
+
+    def make(sha: str | None = None, *, uploaded_by: list[User] | None = None, **fields) -> Photo:
         sha = sha or uuid.uuid4().hex + uuid.uuid4().hex
+        uploaders = db.session.scalars(sa.select(User).order_by(User.id)).all() if uploaded_by is None else uploaded_by
+        fields.setdefault("uploaded_by_id", uploaders[0].id if uploaders else None)
         photo = Photo(sha256=sha, mime="image/jpeg", bytes=1000, width=640, height=480, **fields)
         db.session.add(photo)
+        db.session.flush()
+        db.session.add_all(PhotoUpload(photo_sha256=sha, user_id=user.id) for user in uploaders)
         db.session.commit()
         return photo
 
     return make
+
+
+def record_uploads(hashes, user: User) -> None:
+    """`user` had these photos' bytes (as if they had uploaded them too), for the photos that exist."""
+    for sha in hashes:
+        if db.session.get(Photo, sha) is not None and db.session.get(PhotoUpload, (sha, user.id)) is None:
+            db.session.add(PhotoUpload(photo_sha256=sha, user_id=user.id))
+    db.session.flush()
 
 
 class Reported:
@@ -111,6 +127,7 @@ def report(create_user):
             photos=tuple(photos or ()))
         # Tests place tickets outside the county on purpose (the evidence flag); the rule is tested
         # through the doors (tests/reports/test_intake_doors.py), so the factory accepts them by default.
+        record_uploads(incoming.photos, reporter)  # a reporter sends the photos it took
         saved = current_app.config["SYNC_OUTSIDE_COUNTY"]
         current_app.config["SYNC_OUTSIDE_COUNTY"] = outside_county
         try:

@@ -13,7 +13,7 @@ from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, K
 from app.models.map_cell import MapCell
 from app.models.notification import Notification
 from app.models.org import Area, AreaKind, Category, Department, Severity
-from app.models.photo import EvidenceFlag, Photo, PhotoKind, TicketPhoto
+from app.models.photo import EvidenceFlag, Photo, PhotoKind, PhotoUpload, TicketPhoto
 from app.models.security import AuditEntry, LoginAttempt
 from app.models.sync_state import Change, OfflineAction
 from app.models.ticket import (
@@ -35,7 +35,7 @@ __all__ = [
     "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
     "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",
     "LocationSource", "MapCell", "NOW_DAY", "Notification", "OfflineAction",
-    "OPEN_STATUSES", "Photo", "PhotoKind", "Report", "Role",
+    "OPEN_STATUSES", "Photo", "PhotoKind", "PhotoUpload", "Report", "Role",
     "SchedulerLease", "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
     "UserSession",
 ]

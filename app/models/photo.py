@@ -30,8 +30,19 @@ class Photo(db.Model):
     exif_taken_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     phash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="ready")  # ready, or missing (file lost)
+    # The upload that stored the row; every uploader of these bytes is a PhotoUpload.
     uploaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+
+
+class PhotoUpload(db.Model):
+    """Someone who uploaded a photo's bytes. Only they, and whoever may see a ticket that holds the
+    photo, may use it by its hash (attach it, read it): knowing a hash is not enough (issue 12).
+    A second upload of the same bytes by another user records them too; they had the bytes."""
+
+    photo_sha256: so.Mapped[str] = so.mapped_column(sa.ForeignKey("photo.sha256"), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    uploaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
 
 
 class TicketPhoto(db.Model):

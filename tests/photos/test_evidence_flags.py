@@ -8,14 +8,14 @@ import pytest
 from PIL import Image
 
 from app.extensions import db
-from app.models import PhotoKind
+from app.models import PhotoKind, User
 from app.services.actor import Actor
 from app.services.photos import evidence
 from app.services.photos.attach import attach_photos
 from app.services.photos.store import store_photo
 from app.services.tickets.transitions import ActionInput, transition
 from app.timeutil import now_utc
-from tests.factories import OUTSIDE, SEAT
+from tests.factories import OUTSIDE, SEAT, record_uploads
 
 PHASH = "c3d4a1b2e5f60718"
 
@@ -30,6 +30,7 @@ def _flip_bits(hex_hash: str, bits: int) -> str:
 
 def _resolve_with(ticket, sha: str, create_user):
     staff = create_user("department", ticket.department.code)
+    record_uploads([sha], staff)  # the department uploaded this after photo
     ticket = transition(ticket.id, ActionInput(action="resolve", version=ticket.version, photos=[sha]),
                         Actor.of(staff))
     db.session.commit()
@@ -85,7 +86,7 @@ def test_same_photo_as_before_and_after(report, create_photo, create_user):
 def test_near_identical_photo_as_before_and_after(bits_changed, flagged, ticket_in, create_photo, create_user):
     ticket = ticket_in("in_progress")
     before = create_photo(phash=PHASH)
-    attach_photos(ticket, [before.sha256], PhotoKind.BEFORE, None)
+    attach_photos(ticket, [before.sha256], PhotoKind.BEFORE, Actor.of(db.session.get(User, ticket.reporter_id)))
     db.session.commit()
     after = create_photo(phash=_flip_bits(PHASH, bits_changed))
     ticket = _resolve_with(ticket, after.sha256, create_user)
@@ -104,6 +105,8 @@ def test_reencoded_photo_is_recognised_by_its_perceptual_hash(report, create_use
 
     ticket = report(at=SEAT, reporter=inspector, photos=[shas[0]]).ticket
     staff = create_user("department", ticket.department.code)
+    for data in (smaller.getvalue(), unrelated):  # the department uploads its after photos (the same bytes)
+        store_photo(data, None, "image/jpeg", Actor.of(staff))
     ticket = transition(ticket.id, ActionInput(action="accept", version=ticket.version), Actor.of(staff))
     ticket = transition(ticket.id, ActionInput(action="resolve", version=ticket.version, photos=shas[1:]),
                         Actor.of(staff))

@@ -11,27 +11,32 @@ from app.extensions import db
 from app.models import Photo, PhotoKind, Ticket, TicketPhoto
 from app.services.actor import Actor
 from app.services.photos import evidence
+from app.services.photos.store import usable_by
 from app.timeutil import now_utc
 
 
-def missing_photos(hashes) -> list[str]:
-    """The hashes among `hashes` that no upload has stored yet, in their order."""
+def missing_photos(hashes, actor: Actor) -> list[str]:
+    """The hashes among `hashes` that `actor` may not use, in their order (photos.store.usable_by).
+
+    A photo never uploaded and one uploaded by others that is on no ticket `actor` may see get the
+    same answer, so that a hash never tells whether someone else has the photo (issue 12)."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return []
-    known = set(db.session.scalars(sa.select(Photo.sha256).where(Photo.sha256.in_(hashes))))
-    return [h for h in hashes if h not in known]
+    usable = set(db.session.scalars(sa.select(Photo.sha256).where(Photo.sha256.in_(hashes), usable_by(actor))))
+    return [h for h in hashes if h not in usable]
 
 
-def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor | None, *,
+def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor, *,
                   captured_at: datetime | None = None) -> None:
-    """Link stored photos to a ticket and flag doubtful evidence; every hash must have been uploaded first.
+    """Link photos to a ticket and flag doubtful evidence; each must be one `actor` may use, which
+    the uploader of its bytes may (else 422 `missing_photos`, as if never uploaded).
 
     `captured_at`: when the photos should have been taken (the report's capture time; default now)."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return
-    missing = missing_photos(hashes)
+    missing = missing_photos(hashes, actor)
     if missing:
         raise ValidationFailed(_("Upload these photos first."), field="photos", code="missing_photos",
                                missing=missing)
@@ -40,5 +45,5 @@ def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Act
     added = [sha for sha in hashes if sha not in existing]
     for sha in added:
         db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=sha, kind=kind,
-                                   added_by_id=actor.user_id if actor else None))
+                                   added_by_id=actor.user_id))
     evidence.check_new_photos(ticket, added, kind, captured_at or now_utc())

@@ -81,7 +81,7 @@ class Limits:
 
     max_pixels: int = 80_000_000  # a sequential JPEG (draft mode); and a cap on every photo
     max_whole_pixels: int = 25_000_000  # PNG, HEIC/HEIF, multi-scan JPEG: decoded at full size
-    max_webp_pixels: int = 6_000_000  # WebP: Pillow's decoder holds about four full-size canvases
+    max_webp_pixels: int = 3_500_000  # WebP: Pillow's decoder holds four full-size canvases
 
 
 @dataclass(frozen=True)
@@ -320,8 +320,7 @@ def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image
     icc = image.info.get("icc_profile")
     factor = max(1, max(image.size) // WEB_SIZE)  # box-reduce as far as it stays above the web size
     if factor > 1 or image.mode not in ("RGB", "CMYK"):
-        image = _reduced(image, factor)
-    image = _rgb_or_cmyk(image)
+        image = _reduced(image, factor)  # RGB or CMYK, transparency flattened onto white
     image.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
     image = _to_srgb(image, icc)
     for op in _UPRIGHT.get(orientation, []):
@@ -330,21 +329,24 @@ def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image
 
 
 def _reduced(image: Image.Image, factor: int) -> Image.Image:
-    """`image` box-averaged `factor` times smaller, a strip at a time: never a second full-size copy.
+    """`image` box-averaged `factor` times smaller as RGB (CMYK stays CMYK for its colour profile),
+    transparency flattened onto white, a strip at a time: never a second full-size copy.
 
-    (Converting or resizing a whole decode would make one, or two for transparency.) Transparent
-    images are reduced with premultiplied alpha (Image.reduce does that for RGBA), so fully
-    transparent pixels do not darken the edges; CMYK stays CMYK for its colour profile."""
+    (Converting or flattening a whole decode at once would make one, or three for transparency.)
+    Transparent strips are reduced with premultiplied alpha (Image.reduce does that for RGBA), so
+    fully transparent pixels do not darken the edges."""
     alpha = _has_alpha(image)
-    mode = "RGBA" if alpha else "CMYK" if image.mode == "CMYK" else "RGB"
+    mode = "CMYK" if image.mode == "CMYK" else "RGB"
     width, height = image.size
     out = Image.new(mode, (-(-width // factor), -(-height // factor)))
     rows = max(1, STRIP_PIXELS // (width * factor)) * factor  # a whole number of boxes per strip
     for top in range(0, height, rows):
         strip = image.crop((0, top, width, min(height, top + rows)))
-        if strip.mode != mode:
-            strip = strip.convert(mode)
-        out.paste(strip.reduce(factor), (0, top // factor))
+        if alpha:
+            strip = _on_white(strip.convert("RGBA").reduce(factor))
+        else:
+            strip = (strip if strip.mode == mode else strip.convert(mode)).reduce(factor)
+        out.paste(strip, (0, top // factor))
     return out
 
 
@@ -352,16 +354,10 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-def _rgb_or_cmyk(image: Image.Image) -> Image.Image:
-    """Flatten transparency onto white; keep CMYK for its colour profile; everything else to RGB."""
-    if image.mode in ("RGB", "CMYK"):
-        return image
-    if _has_alpha(image):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return image.convert("RGB")
+def _on_white(rgba: Image.Image) -> Image.Image:
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat
 
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:

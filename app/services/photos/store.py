@@ -1,4 +1,4 @@
-"""Photos: store an upload once by its hash, decide who may see it, find its files."""
+"""Photos: store an upload once by its hash, decide who may use it, find its files."""
 from __future__ import annotations
 
 import contextlib
@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.models import Photo, Role, Ticket, TicketPhoto
+from app.models import Photo, PhotoUpload, Role, Ticket, TicketPhoto
 from app.services.actor import Actor
 from app.services.photos import imaging
-from app.services.photos.exif import taken_at_utc
+from app.services.photos.exif import plausible, taken_at_utc
 from app.services.tickets.access import visible_to
 from app.storage import VARIANTS, MediaStore
-from app.timeutil import local_zone
+from app.timeutil import local_zone, now_utc
 
 READY, MISSING = "ready", "missing"
 # Who may have the untouched original, and with it the photo's EXIF GPS (docs/design.md §5).
@@ -49,7 +49,9 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
                 actor: Actor | None) -> tuple[Photo, bool]:
     """Verify, process and store an upload once; returns (photo, created). The caller commits.
 
-    A known photo returns at once without re-processing. Otherwise everything is computed first,
+    Whoever uploads the bytes is recorded as one of their uploaders (`usable_by`), the first one
+    and every later one alike: they had the bytes. A known photo returns at once without
+    re-processing. Otherwise everything is computed first,
     then the row is inserted (in a savepoint), then the files are written; the caller's commit comes
     last, so a committed row always has its files (docs/design.md §5). While the new row is not
     committed, a concurrent upload of the same bytes waits at its own insert (PostgreSQL: the key;
@@ -73,6 +75,7 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
     if store.exists("original", sha256):
         known = db.session.get(Photo, sha256)
         if known is not None and known.status == READY:
+            _record_uploader(sha256, actor)
             return known, False
 
     processed = _process(data)
@@ -82,7 +85,20 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
         # A row that outlived its files is repaired; it names them, so they are never removed here.
         _write_files(store, sha256, data, processed, undo_on_failure=created)
     photo.status = READY  # its files are on disk now, whatever the row said before
+    _record_uploader(sha256, actor)
     return photo, created
+
+
+def _record_uploader(sha256: str, actor: Actor | None) -> None:
+    """`actor` uploaded these bytes: from now on it may use the photo by its hash (once per user)."""
+    if actor is None or actor.user_id is None or db.session.get(PhotoUpload, (sha256, actor.user_id)):
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(sa.insert(PhotoUpload).values(photo_sha256=sha256, user_id=actor.user_id,
+                                                             uploaded_at=now_utc()))
+    except IntegrityError:
+        pass  # the same user's concurrent upload of the same bytes recorded it
 
 
 def photo_limits() -> imaging.Limits:
@@ -159,14 +175,21 @@ def discard_upload(sha256: str) -> None:
             db.session.rollback()
 
 
+def usable_by(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on Photo: `actor` may use the photo by its hash, to attach it or to read it.
+
+    Knowing a hash is not enough (issue 12): the photo must be one `actor` uploaded (any uploader of
+    the same bytes, PhotoUpload) or be on a ticket `actor` may see (supervisors see every ticket).
+    The one rule behind viewing (`get_viewable_photo`) and attaching (attach.missing_photos)."""
+    uploaded = sa.exists().where(PhotoUpload.photo_sha256 == Photo.sha256, PhotoUpload.user_id == actor.user_id)
+    on_visible_ticket = sa.exists().where(
+        TicketPhoto.photo_sha256 == Photo.sha256, TicketPhoto.ticket_id == Ticket.id, visible_to(actor))
+    return sa.or_(uploaded, on_visible_ticket) if actor.user_id is not None else on_visible_ticket
+
+
 def get_viewable_photo(sha256: str, actor: Actor) -> Photo:
-    """The photo if `actor` uploaded it or may see a ticket it is on (supervisors: any); else NotFound."""
-    query = sa.select(Photo).where(Photo.sha256 == sha256.lower())
-    if not actor.is_supervisor:
-        on_visible_ticket = sa.exists().where(
-            TicketPhoto.photo_sha256 == Photo.sha256, TicketPhoto.ticket_id == Ticket.id, visible_to(actor))
-        query = query.where(sa.or_(Photo.uploaded_by_id == actor.user_id, on_visible_ticket))
-    photo = db.session.scalar(query)
+    """The photo if `actor` may use it (`usable_by`); else NotFound, as for a hash never uploaded."""
+    photo = db.session.scalar(sa.select(Photo).where(Photo.sha256 == sha256.lower(), usable_by(actor)))
     if photo is None:
         raise NotFound(_("Photo not found."))
     return photo
@@ -207,12 +230,17 @@ def remember_client_exif(summaries: dict, actor: Actor) -> None:
 
     `summaries` maps a hash to a `PhotoExif` (app/services/reports/intake.py). The uploaded copy is
     resized in the browser and carries no EXIF, so without this the evidence checks
-    (docs/design.md §5) would have nothing to compare. EXIF read by the server wins.
+    (docs/design.md §5) would have nothing to compare. EXIF read by the server wins. It applies only
+    to the actor's own upload, the one that stored the photo: another user who uploads the same bytes
+    later may use the photo but never says where or when it was taken (issue 12).
     """
     for sha, exif in summaries.items():
         photo = db.session.get(Photo, sha)
-        if photo is None or photo.exif_lat is not None or photo.exif_taken_at is not None:
+        if photo is None or actor.user_id is None or photo.uploaded_by_id != actor.user_id:
             continue
-        photo.exif_lat, photo.exif_lon, photo.exif_taken_at = exif.lat, exif.lon, exif.taken_at
+        if photo.exif_lat is not None or photo.exif_taken_at is not None:
+            continue
+        taken_at = exif.taken_at if exif.taken_at is not None and plausible(exif.taken_at) else None
+        photo.exif_lat, photo.exif_lon, photo.exif_taken_at = exif.lat, exif.lon, taken_at
         photo.exif = {**(photo.exif or {}), "lat": exif.lat, "lon": exif.lon,
-                      "taken_at": exif.taken_at.isoformat() if exif.taken_at else None, "read_by": "client"}
+                      "taken_at": taken_at.isoformat() if taken_at else None, "read_by": "client"}

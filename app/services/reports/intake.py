@@ -161,7 +161,7 @@ def receive(report: IncomingReport, actor: Actor, now: datetime, provenance: Pro
     errors = rule_errors(report, category, now)
     if errors:
         return IntakeResult(report.client_id, Status.REJECTED, errors=errors)
-    missing = missing_photos(report.photos)
+    missing = missing_photos(report.photos, actor)
     if missing:
         return IntakeResult(report.client_id, Status.MISSING_PHOTOS, missing=tuple(missing))
     try:

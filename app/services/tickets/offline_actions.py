@@ -46,7 +46,7 @@ def apply_queued(item: QueuedAction, actor: Actor, now: datetime) -> IntakeResul
     known = _known(item, actor)
     if known is not None:
         return known
-    missing = missing_photos(item.photos)
+    missing = missing_photos(item.photos, actor)
     if missing:
         return IntakeResult(item.client_id, Status.MISSING_PHOTOS, missing=tuple(missing))
     data = ActionInput(action=item.action, version=item.version, note=item.note, photos=list(item.photos))
