@@ -168,3 +168,20 @@ def test_the_demo_seed_keeps_existing_points(county):
     seed.seed_reference()
     db.session.commit()
     assert _count() == before and _point("CGZ-NMSC-01").name == "改过的名字"
+
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "Polygon", "coordinates": "abc"}, {"type": "Polygon", "coordinates": []},
+    {"type": "Polygon", "coordinates": [[1, 2]]}, {"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]},
+    {"type": "Polygon", "coordinates": [[["a", "b"], [1, 2], [3, 4], [5, 6]]]}, {"type": "Polygon"},
+    {"type": "Polygon", "coordinates": [[[1e400, 0], [1, 0], [1, 1], [0, 0]]]},
+    {"type": "Point", "coordinates": ["x", 29.9]}, {"type": "Point", "coordinates": [119.9]},
+    {"type": "Point", "coordinates": [True, 29.9]}, None, "Point",
+])
+def test_a_broken_geometry_is_a_row_error_not_a_crash(bare_county, geometry):
+    feature = {"type": "Feature", "geometry": geometry,
+               "properties": {"code": "A-1", "name": "甲", "location_type": "ZCGD", "department_code": "CGZF"}}
+    text = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    result = points.import_points(text, "geojson", SYSTEM, now_utc())
+    assert not result.written and result.errors and all(e.line == 1 for e in result.errors)
+    assert _point("A-1") is None

@@ -18,8 +18,9 @@ A visit belongs to the period by its start (`started_at`), on local days (TIMEZO
 The items of a visited point are those of the checklist version its latest visit was made with.
 A ticket's status at a past period's end is read from its history (the last TicketEvent before
 then). The work is one query per kind, never one per point: the period's latest visits, their
-results, their checklist items, the tickets in the visited points' bounding boxes (the index on
-category, lat, lon), and the history of those tickets only that changed since the period's end.
+results, their checklist items, the tickets that can have been open at the period's end (matched to
+the points through a grid of their bounding boxes), and the history of those at a point that
+changed since the period's end.
 """
 from __future__ import annotations
 
@@ -183,8 +184,12 @@ def score(start_date: date, end_date: date, draw_id: int | None = None, *, now: 
     visits = {pid: v for pid, v in visits.items() if pid in points}
     items = _items({v.checklist_version_id for v in visits.values()})
     results = _results([v.id for v in visits.values()])
-    categories = {i.category_id for version in items.values() for i in version}
-    at_points = _tickets_at_points([points[pid] for pid in visits], categories, as_of, current=as_of >= now)
+    # Each point is matched with the categories of its own checklist only.
+    groups: dict[int, list[_Point]] = defaultdict(list)
+    for pid, visit in visits.items():
+        groups[visit.checklist_version_id].append(points[pid])
+    lookups = [(group, {i.category_id for i in items.get(version_id, ())}) for version_id, group in groups.items()]
+    at_points = _tickets_at_points(lookups, as_of, current=as_of >= now)
     charged = {r.ticket_id for rs in results.values() for r in rs.values() if r.ticket_id}
     ticket_departments = _ticket_departments(charged)
     for candidates in at_points.values():
@@ -202,7 +207,7 @@ def score(start_date: date, end_date: date, draw_id: int | None = None, *, now: 
         failures = []
         for item in items.get(visit.checklist_version_id, ()):
             result = outcomes.get(item.code)
-            by_visit = result is not None and result.outcome == Outcome.FAIL
+            by_visit = result is not None and result.outcome == Outcome.FAIL.value
             open_here = tuple(sorted(here.get(item.category_id, ())))
             if not by_visit and not open_here:
                 continue
@@ -295,48 +300,95 @@ def _results(visit_ids: list[int]) -> dict[int, dict[str, VisitResult]]:
     out: dict[int, dict] = defaultdict(dict)
     for chunk in _chunks(sorted(visit_ids)):
         for row in db.session.execute(
-                sa.select(VisitResult.visit_id, VisitResult.item_code, VisitResult.outcome, VisitResult.ticket_id)
+                sa.select(VisitResult.visit_id, VisitResult.item_code,
+                          sa.type_coerce(VisitResult.outcome, sa.String).label("outcome"), VisitResult.ticket_id)
                 .where(VisitResult.visit_id.in_(chunk))):
             out[row.visit_id][row.item_code] = row
     return out
 
 
-def _tickets_at_points(points: list[_Point], categories: set[int], as_of: datetime,
+def _tickets_at_points(lookups: list[tuple[list[_Point], set[int]]], as_of: datetime,
                        current: bool) -> dict[int, list[_Candidate]]:
-    """Per point, the tickets of `categories` that lie at it and were open at `as_of`.
+    """Per point, the tickets that lie at it and were open at `as_of`, of the categories given with
+    each group of points (the points sharing a checklist version).
 
-    The database joins each point's bounding box (grown by the radius) to the tickets through the
-    index on (category, lat, lon); shapes and distances are tested here. For a past moment, a
-    ticket whose row has not changed since then still has the status it had; the others' status
-    then is read from their history.
+    One pass over the tickets that can have been open then, not a query per point: for a period
+    that includes today the open tickets (the index on status; a county has thousands, not
+    millions), for a past one also those changed since (their status then is read from their
+    history; any other ticket still has the status it had). The database is asked nothing it could
+    answer by a poor index choice — a range over received_at or the category index would touch
+    every ticket row by row — so received time, category and the visited points' bounding box
+    (grown by the radius) are tested here, then each point's own box through a grid, then its
+    radius and polygon.
     """
-    if not points or not categories:
+    lookups = [(group, categories) for group, categories in lookups if group and categories]
+    if not lookups:
         return {}
-    dlat, dlon = geo.metres_to_degrees(MATCH_RADIUS_M, max(abs(p.lat) for p in points))
-    p, t = InspectionPoint, Ticket
-    rows = []
-    for chunk in _chunks([pt.id for pt in points]):
-        query = (sa.select(p.id.label("point_id"), t.id, t.category_id, t.department_id, t.lat, t.lon, t.status,
-                           t.updated_at)
-                 .join(t, sa.and_(t.lat >= p.min_lat - dlat, t.lat <= p.max_lat + dlat,
-                                  t.lon >= p.min_lon - dlon, t.lon <= p.max_lon + dlon))
-                 .where(p.id.in_(chunk), t.category_id.in_(sorted(categories)), t.received_at < as_of))
-        if current:
-            query = query.where(t.status.in_(OPEN_STATUSES))
-        else:
-            # Open now, or changed since: anything else was not open at `as_of` and has not been since.
-            query = query.where(sa.or_(t.status.in_(OPEN_STATUSES), t.updated_at > as_of))
-        rows += db.session.execute(query).all()
-    changed = set() if current else {r.id for r in rows if r.updated_at > as_of}
-    then = _statuses_at(changed, as_of)
-    shapes = {pt.id: _Shape(pt) for pt in points}
-    out: dict[int, list[_Candidate]] = defaultdict(list)
-    for row in rows:
-        status = then.get(row.id) if row.id in changed else str(row.status)
-        if status not in _OPEN or not shapes[row.point_id].holds(row.lat, row.lon):
+    grid = _Grid()
+    wanted: dict[int, set[int]] = {}
+    for group, categories in lookups:
+        for point in group:
+            grid.add(point)
+            wanted[point.id] = categories
+    every = set().union(*wanted.values())
+    t = Ticket
+    # Plain strings and flags, not enums and datetimes: tens of thousands of rows are read here.
+    columns = [t.id, t.category_id, t.department_id, t.lat, t.lon, sa.type_coerce(t.status, sa.String).label("status")]
+    if current:
+        query = sa.select(*columns).where(t.status.in_(OPEN_STATUSES))
+    else:
+        changed_since = (t.updated_at > as_of).label("changed")
+        # coalesce(x, x): the same value, but no index on received_at (a range over nearly every row).
+        query = sa.select(*columns, changed_since).where(
+            sa.or_(t.status.in_(OPEN_STATUSES), t.updated_at > as_of),
+            sa.func.coalesce(t.received_at, t.received_at) < as_of)
+    found: list[tuple[int, tuple]] = []
+    min_lon, min_lat, max_lon, max_lat = grid.bounds
+    for row in db.session.connection().execute(query):  # plain tuples: no ORM work per row
+        category_id, lat, lon = row[1], row[3], row[4]
+        if category_id not in every or not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
             continue
-        out[row.point_id].append(_Candidate(row.id, row.category_id, row.department_id, row.lat, row.lon, status))
+        for point_id in grid.points_at(lat, lon):
+            if category_id in wanted[point_id] and grid.shapes[point_id].holds(lat, lon):
+                found.append((point_id, row))
+    changed = set() if current else {row[0] for _pid, row in found if row[6]}
+    then = _statuses_at(changed, as_of)
+    out: dict[int, list[_Candidate]] = defaultdict(list)
+    for point_id, (ticket_id, category_id, department_id, lat, lon, status, *_changed) in found:
+        status = then.get(ticket_id) if ticket_id in changed else status
+        if status in _OPEN:
+            out[point_id].append(_Candidate(ticket_id, category_id, department_id, lat, lon, status))
     return out
+
+
+class _Grid:
+    """The visited points by cells of about 50 m: which points' boxes (grown by the radius) may hold a position."""
+
+    CELL = 0.0005  # degrees
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple]] = defaultdict(list)  # (point id, its box)
+        self.shapes: dict[int, _Shape] = {}
+        self.bounds = (math.inf, math.inf, -math.inf, -math.inf)
+
+    def add(self, point: _Point) -> None:
+        dlat, dlon = geo.metres_to_degrees(MATCH_RADIUS_M, point.lat)
+        min_lon, min_lat, max_lon, max_lat = point.bbox
+        box = (min_lon - dlon, min_lat - dlat, max_lon + dlon, max_lat + dlat)
+        self.shapes[point.id] = _Shape(point)
+        self.bounds = (min(self.bounds[0], box[0]), min(self.bounds[1], box[1]), max(self.bounds[2], box[2]),
+                       max(self.bounds[3], box[3]))
+        for cx in range(self._cell(box[0]), self._cell(box[2]) + 1):
+            for cy in range(self._cell(box[1]), self._cell(box[3]) + 1):
+                self.cells[(cx, cy)].append((point.id, *box))
+
+    def points_at(self, lat: float, lon: float) -> list[int]:
+        return [point_id for point_id, min_lon, min_lat, max_lon, max_lat
+                in self.cells.get((self._cell(lon), self._cell(lat)), ())
+                if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat]
+
+    def _cell(self, degrees: float) -> int:
+        return math.floor(degrees / self.CELL)
 
 
 def _statuses_at(ticket_ids: set[int], moment: datetime) -> dict[int, str]:
