@@ -60,12 +60,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
-
-    from app.models import User
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    # The user loader is app.security's: a cookie counts only while its session row is live.
 
 
 def register_blueprints(app: Flask) -> None:
@@ -93,11 +88,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_handlers(app: Flask) -> None:
     from app.errors import register_error_handlers
+    from app.input_guard import register_input_guard
     from app.security import register_security
     from app.web.filters import register_template_helpers
 
     register_error_handlers(app)
     register_security(app)
+    register_input_guard(app)  # after register_security: its hooks reset who is asking first
     register_template_helpers(app)
 
 

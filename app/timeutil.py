@@ -1,5 +1,5 @@
 """Time helpers: store UTC, show the configured local zone, parse device times with offsets."""
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -24,12 +24,32 @@ def to_local(value: datetime | None) -> datetime | None:
     return value.astimezone(local_zone())
 
 
+# The years a time or date from outside may have: wider than any real record, narrow enough that
+# no arithmetic on it (± days, a timezone shift, a period's length) leaves Python's datetime range
+# (years 1..9999) or PostgreSQL's timestamp range. sync/protocol.py keeps the same bounds.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+class YearOutOfRange(ValueError):
+    """A well-formed time or date outside MIN_YEAR..MAX_YEAR."""
+
+
 def parse_iso_with_offset(text: str) -> datetime:
-    """Parse an ISO 8601 time that must carry an offset; raise ValueError otherwise."""
+    """Parse an ISO 8601 time that must carry an offset, in MIN_YEAR..MAX_YEAR; raise ValueError otherwise."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError("time has no UTC offset")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # checked before astimezone(), which can overflow
+        raise YearOutOfRange(f"year {value.year} is outside {MIN_YEAR}..{MAX_YEAR}")
     return value.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    """Parse a calendar date YYYY-MM-DD in MIN_YEAR..MAX_YEAR; raise ValueError otherwise."""
+    value = date.fromisoformat(text)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise YearOutOfRange(f"year {value.year} is outside {MIN_YEAR}..{MAX_YEAR}")
+    return value
 
 
 def iso(value: datetime | None) -> str | None:

@@ -9,11 +9,12 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Status
 from app.services.tickets.offline_actions import OFFLINE_ACTIONS, QueuedAction
 from app.text import text_problem
+from app.timeutil import parse_iso_with_offset
 
 __all__ = ["ActionIn", "Batch", "FieldError", "Invalid", "Limits", "MalformedBatch", "PhotoExif", "ReportIn",
            "Status", "parse_batch"]
@@ -260,14 +261,11 @@ def _one_exif(meta: object) -> PhotoExif | None:
 
 
 def _parse_time(value: object) -> datetime | None:
-    """An ISO 8601 time with an offset, in UTC; None if it is anything else."""
+    """An ISO 8601 time with an offset, in UTC and in the years app.timeutil allows; None otherwise."""
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None or not 1970 <= parsed.year <= 2200:  # outside: arithmetic would overflow
-            return None
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
+        return parse_iso_with_offset(value)
+    except ValueError:
         return None
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models import Area, AuditEntry, Category, Department, Role, User
 from app.security import current_actor, page_auth
@@ -20,6 +20,20 @@ def _ip() -> str | None:
 
 def _flag(name: str) -> bool:
     return request.form.get(name) in ("on", "1", "true")
+
+
+def _text(name: str, column) -> str:
+    """A form field checked against the length of the column it is stored in (a model attribute).
+
+    Over-long, it is a form error here; PostgreSQL would otherwise fail the whole request with a
+    500 (and SQLite would store it). Call it inside the change given to _apply.
+    """
+    value = request.form.get(name, "")
+    limit = column.type.length
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed(_("%(field)s may be at most %(n)d characters long.", field=name, n=limit),
+                               field=name)
+    return value
 
 
 def _apply(change, success_message: str, target: str):
@@ -63,9 +77,9 @@ def user_list():
 def user_create():
     form = request.form
     return _apply(lambda: admin.create_user(
-        current_actor(), username=form.get("username", ""), password=form.get("password", ""),
+        current_actor(), username=_text("username", User.username), password=form.get("password", ""),
         role=form.get("role", ""), department_code=form.get("department") or None,
-        display_name=form.get("display_name", ""), email=form.get("email"), ip=_ip()),
+        display_name=_text("display_name", User.display_name), email=_text("email", User.email), ip=_ip()),
         _("Account created."), url_for("admin.user_list"))
 
 
@@ -83,7 +97,8 @@ def user_update(user_id: int):
     form = request.form
     return _apply(lambda: admin.update_user(
         current_actor(), user_id, role=form.get("role", ""), department_code=form.get("department") or None,
-        display_name=form.get("display_name", ""), email=form.get("email"), active=_flag("active"), ip=_ip()),
+        display_name=_text("display_name", User.display_name), email=_text("email", User.email),
+        active=_flag("active"), ip=_ip()),
         _("Account saved."), url_for("admin.user_edit", user_id=user_id))
 
 
@@ -114,8 +129,8 @@ def department_list():
 def department_save():
     form = request.form
     return _apply(lambda: admin.save_department(
-        current_actor(), code=form.get("code", ""), name_zh=form.get("name_zh", ""),
-        name_en=form.get("name_en", ""), active=_flag("active"), ip=_ip()),
+        current_actor(), code=form.get("code", ""), name_zh=_text("name_zh", Department.name_zh),
+        name_en=_text("name_en", Department.name_en), active=_flag("active"), ip=_ip()),
         _("Department saved."), url_for("admin.department_list"))
 
 

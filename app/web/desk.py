@@ -8,10 +8,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Area, Category, Role, TicketStatus
-from app.params import int_arg, is_whole_number
+from app.params import date_arg, page_arg, whole_number
 from app.security import current_actor, page_auth
 from app.services.tickets import desk
 from app.services.tickets import queries as ticket_queries
@@ -22,16 +21,6 @@ from app.web.forms import PostForm
 from app.web.tickets import due_soon_before
 
 
-def _local_day(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("%(name)s must be a date like 2026-11-28.", name=name), field=name) from None
-
-
 def _start_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time(0), tzinfo=local_zone()) if day else None
 
@@ -39,16 +28,16 @@ def _start_of(day: date | None) -> datetime | None:
 def desk_filter() -> TicketFilter:
     """The desk's query string: status, category, area, received period (local days) and search."""
     status = request.args.get("status") or ""
-    day_to = _local_day("to")
+    day_to = date_arg("to")  # bounded years: the day after it never overflows
     return TicketFilter(
         statuses=[status] if status else desk.QUEUE_STATUSES,
         category=request.args.get("category") or None,
         area=request.args.get("area") or None,
         search=request.args.get("q") or None,
-        received_from=_start_of(_local_day("from")),
+        received_from=_start_of(date_arg("from")),
         received_to=_start_of(day_to + timedelta(days=1)) if day_to else None,
         sort="due_at",
-        page=int_arg("page", 1),
+        page=page_arg(),
     )
 
 
@@ -73,9 +62,9 @@ def _selected() -> list[tuple[int, int]]:
     items = []
     for value in request.form.getlist("ticket"):
         ticket_id, _sep, version = value.partition(":")
-        if ticket_id.isdigit() and version.isdigit() and is_whole_number(int(ticket_id)) \
-                and is_whole_number(int(version)):
-            items.append((int(ticket_id), int(version)))
+        ticket_id, version = whole_number(ticket_id), whole_number(version)
+        if ticket_id is not None and version is not None:
+            items.append((ticket_id, version))
     return items
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.params import int_arg
+from app.params import page_arg
 from app.security import current_actor, page_auth
 from app.services.notifications import centre as notify
 from app.timeutil import now_utc
@@ -19,7 +19,7 @@ PER_PAGE = 50
 @bp.get("/notifications")
 @page_auth()
 def notification_list():
-    page = int_arg("page", 1)
+    page = page_arg()
     rows, total = notify.list_for(current_actor().user_id, page=page, per_page=PER_PAGE)
     return render_template("notifications/list.html", rows=[(n, *notify.describe(n)) for n in rows],
                            total=total, page=page, pages=max(1, -(-total // PER_PAGE)))

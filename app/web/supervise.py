@@ -1,7 +1,7 @@
 """Supervisor pages: dashboard, map, department ranking (通报), exports and assignment slips."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Response, current_app, render_template, request, stream_with_context, url_for
@@ -11,7 +11,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.labels import STATUS_LABELS
 from app.models import Area, Category, Department, Role, TicketStatus
-from app.params import ticket_filter
+from app.params import date_arg, ticket_filter, whole_number
 from app.security import current_actor, page_auth
 from app.services.supervision import exports, kpis, ranking, slips
 from app.services.supervision.kpis import Period
@@ -25,20 +25,20 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _period(now: datetime) -> Period:
     """?start=YYYY-MM-DD&end=YYYY-MM-DD (local days, inclusive), else ?days=N (default 30) up to today."""
-    start, end = request.args.get("start"), request.args.get("end")
-    if start or end:
-        try:
-            first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
-        except ValueError:
-            raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."), field="start") from None
+    # date_arg bounds the years, so neither the day after `end` nor the previous period overflows.
+    first, last = date_arg("start"), date_arg("end")
+    if first or last:
+        if not (first and last):
+            raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."),
+                                   field="end" if first else "start")
         if last < first or (last - first).days > 3660:
             raise ValidationFailed(_("The period must end after it starts and last at most ten years."),
                                    field="end")
         return Period.of_local_dates(first, last)
-    days = request.args.get("days", "30")
-    if not days.isdigit() or int(days) not in PERIOD_DAYS:
+    days = whole_number(request.args.get("days", "30"))
+    if days not in PERIOD_DAYS:
         raise ValidationFailed(_("Choose a period of 7, 30, 90 or 365 days."), field="days")
-    return Period.last_days(int(days), now)
+    return Period.last_days(days, now)
 
 
 def _period_label(period: Period) -> str:
@@ -144,7 +144,9 @@ def supervise_export(fmt: str):
 def supervise_slips():
     """?department=CODE (repeatable) and/or ?ids=1,2,3; without ids: every open and overdue ticket."""
     now = now_utc()
-    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()]
+    ids = [whole_number(i.strip()) for i in request.args.get("ids", "").split(",") if i.strip()]
+    if None in ids:  # an id no ticket can have: say so, rather than print every open ticket instead
+        raise ValidationFailed(_("%(name)s must be a whole number.", name="ids"), field="ids")
     codes = request.args.getlist("department") or None
     sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
     actor = current_actor()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from app.models import Role
-from app.params import int_arg
+from app.params import page_arg
 from app.security import current_actor, page_auth
 from app.services.tickets import queries as ticket_queries
 from app.services.tickets import triage
@@ -17,7 +17,7 @@ from app.web.tickets import handling_departments
 @page_auth(Role.SUPERVISOR, Role.ADMIN)
 def triage_queue():
     queue = request.args.get("queue") or "unrouted"
-    flt = triage.queue_filter(queue, page=int_arg("page", 1))
+    flt = triage.queue_filter(queue, page=page_arg())
     now = now_utc()
     tickets, total = ticket_queries.list_tickets(current_actor(), flt, now)
     reasons = triage.return_reasons([t.id for t in tickets]) if queue == "returned" else {}

@@ -113,7 +113,8 @@ def test_both_doors_accept_a_good_report_and_route_it_the_same_way(county, doors
     assert synced["status"] == "created" and posted.status_code == 201, posted.text
     db.session.rollback()
     first = db.session.get(Ticket, synced["ticket_id"])
-    second = db.session.scalar(sa.select(Ticket).where(Ticket.case_number == posted.get_json()[0]["service_request_id"]))
+    case_number = posted.get_json()[0]["service_request_id"]
+    second = db.session.scalar(sa.select(Ticket).where(Ticket.case_number == case_number))
     assert (first.status, first.department_id, first.due_at is not None) == \
         (second.status, second.department_id, second.due_at is not None)
     assert _stored() == (2, 2)

@@ -155,10 +155,12 @@ def _duplicate_target(ticket: Ticket, ref: str | int | None, actor: Actor) -> Ti
     if ref in (None, ""):
         raise ValidationFailed(_("Give the ticket this one duplicates."), field="duplicate_of")
     query = sa.select(Ticket)
-    if isinstance(ref, int) or str(ref).isdigit():
-        query = query.where(Ticket.id == int(ref)) if 0 < int(ref) < 2**31 else None
+    text = str(ref).strip()
+    if isinstance(ref, int) or (text.isascii() and text.isdigit()):  # "²".isdigit() is true too
+        number = ref if isinstance(ref, int) else (int(text) if len(text) <= 10 else 0)
+        query = query.where(Ticket.id == number) if 0 < number < 2**31 else None
     else:
-        query = query.where(Ticket.case_number == str(ref).strip()[:32])
+        query = query.where(Ticket.case_number == text[:32])
     original = db.session.scalar(query) if query is not None else None
     if original is None:
         raise ValidationFailed(_("That ticket does not exist."), field="duplicate_of")
