@@ -86,3 +86,20 @@ def test_a_department_key_sees_only_its_requests(client, create_user, report):
 def test_discovery(client, county):
     body = client.get("/open311/v2/discovery.json").json
     assert body["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+
+
+def test_the_xml_feed_stays_well_formed_when_a_report_holds_control_characters(client, create_user, report):
+    # Text stored before the intake refused control characters (or written by bulk SQL) must not
+    # break the whole requests.xml feed: XML 1.0 cannot carry them, so they are dropped.
+    ticket = report("09009", at=SEAT).ticket
+    ticket.description = "路口\x07违停\x1b[31m\t第二行\n第三行"
+    ticket.address = "人民路\x0b1 号"
+    key = issue_device_token(create_user("supervisor"), "feed")
+    db.session.commit()
+    feed = client.get(f"/open311/v2/requests.xml?api_key={key}")
+    assert feed.status_code == 200
+    root = ET.fromstring(feed.data)  # raises on a character XML 1.0 forbids
+    [request] = root.findall("request")
+    assert request.find("description").text == "路口违停[31m\t第二行\n第三行"
+    assert request.find("address").text == "人民路1 号"
+    assert client.get(f"/open311/v2/requests.json?api_key={key}").json[0]["description"] == ticket.description
