@@ -79,10 +79,11 @@ def test_a_bad_csv_row_is_reported_by_line_and_nothing_is_imported(bare_county, 
     before = _count()
     result = runner.invoke(args=["points", "import", str(path)])
     assert result.exit_code == 1
-    assert "points.csv: line 3: location_type: No location type NOPE." in result.output
-    assert "points.csv: line 4: lat: Not a number." in result.output
-    assert "line 6: department_code: XZJD stands for the township" in result.output
-    assert "line 7: lat: The position is outside the county." in result.output
+    # Chinese, the product's default language, as an operator reads it at the console.
+    assert "points.csv: 第 3 行: location_type: 没有点位类型 NOPE。" in result.output
+    assert "points.csv: 第 4 行: lat: 不是数字。" in result.output
+    assert "第 6 行: department_code: XZJD 代表所在乡镇" in result.output
+    assert "第 7 行: lat: 位置在本县范围之外。" in result.output
     assert "nothing was imported" in result.output
     assert _count() == before and _point("OK-1") is None and _point("OLD-1").name == "点位 OLD-1"
 
@@ -146,7 +147,7 @@ def test_excel_csv_in_gb18030_and_a_wrong_header(bare_county, tmp_path):
 def test_a_single_point_is_checked_like_a_row(bare_county, create_user):
     spec = points.PointSpec("S-1", "点", "ZCGD", SEAT[0], SEAT[1], "CGZF",
                             polygon=box_around((SEAT[0] + 0.01, SEAT[1]), 50, 50))
-    with pytest.raises(ValidationFailed, match="outside its polygon"):
+    with pytest.raises(ValidationFailed, match="不在其范围多边形内"):
         points.save_point(spec, SYSTEM, now_utc())
     with pytest.raises(Forbidden):
         points.save_point(spec, actor_of(create_user("inspector")), now_utc())
