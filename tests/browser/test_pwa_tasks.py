@@ -27,7 +27,9 @@ def test_a_task_is_closed_offline_and_the_close_reaches_the_server_once(phone, c
     task.locator("textarea[name=note]").fill("复查合格")
     task.locator("button[value=close]").click()
     phone.wait_waiting(1)
-    assert phone.page.locator(f"[data-field=task-list] li[data-ticket-id='{ticket_id}'] form").is_hidden()
+    # The list re-renders after the outbox write that wait_waiting saw: wait for it, do not race it.
+    phone.page.locator(f"[data-field=task-list] li[data-ticket-id='{ticket_id}'] form").wait_for(
+        state="hidden", timeout=10_000)
     phone.screenshot("tasks-offline")
     assert settled(lambda: db.session.get(Ticket, ticket_id).status.value) == "resolved"
 
