@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Test processes per database (pytest-xdist; whole files per process). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 .PHONY: run test test-sqlite test-postgres install install-dev translations vendor serve seed bench lint clean
@@ -43,11 +45,11 @@ test: install-dev
 
 test-sqlite:
 	@echo "== tests on SQLite =="
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## vendor: refresh static/pwa/vendor/ from the npm registry (pinned in package.json / package-lock.json)
 vendor: | $(VENV)/.runtime-installed

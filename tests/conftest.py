@@ -18,13 +18,31 @@ REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "tests" / "data"  # test files live in the repository (tests/data/README.md)
 
 
-def _database_url(tmp_root: Path) -> str:
+def _database_url(tmp_root: Path, worker: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        return url
+        return _worker_database(url, worker)
     return f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Each pytest-xdist worker gets its own PostgreSQL database beside the given one (`test_gw0`, …),
+    made on first use; a run without workers uses the given database itself."""
+    if worker == "master":
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +52,8 @@ def _tmp_root():
 
 
 @pytest.fixture(scope="session")
-def database_url(_tmp_root) -> str:
-    return _database_url(_tmp_root)
+def database_url(_tmp_root, worker_id) -> str:
+    return _database_url(_tmp_root, worker_id)
 
 
 @pytest.fixture(scope="session")
