@@ -8,6 +8,7 @@ from app.models.assessment import (
     Visit,
     VisitResult,
 )
+from app.models.assessment_draw import Draw, DrawPoint
 from app.models.job import JobMark, SchedulerLease
 from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, KpiResolveClass
 from app.models.map_cell import MapCell
@@ -31,6 +32,7 @@ from app.models.user import DeviceToken, Role, User, UserSession
 
 __all__ = [
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
+    "Draw", "DrawPoint",
     "AuditEntry", "LoginAttempt",
     "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
     "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",
