@@ -3,4 +3,17 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import assessment, device_tokens, map, notifications, openapi, photos, queues, reference, tickets  # noqa: E402,F401  (routes attach to bp)
+from app.api import (  # noqa: E402,F401  (routes attach to bp)
+    assessment,
+    assessment_draws,
+    assessment_visits,
+    device_tokens,
+    map,
+    notifications,
+    openapi,
+    photos,
+    queues,
+    ranking,
+    reference,
+    tickets,
+)
