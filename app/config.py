@@ -140,6 +140,10 @@ class Config:
     # Open311 GeoReport v2: reads need an api_key unless the county opens them to the public.
     OPEN311_PUBLIC = _env_bool("OPEN311_PUBLIC", False)
     OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "创城办")
+    # When set, a request naming another jurisdiction_id is refused (404); blank: none is checked.
+    OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
+    # Requests a minute per integration API key (a fixed window counted in the database), then 429.
+    API_KEY_RATE_LIMIT = _env_int("API_KEY_RATE_LIMIT", 60)
     # Login throttling (app/services/accounts/login_guard.py), kept in the database for every worker.
     # No lockout: after the free failures each further failure doubles the wait before the next try,
     # counted per (account, address) pair and per address, so an attacker's failures delay only the

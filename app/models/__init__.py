@@ -1,4 +1,5 @@
 """Every model, imported so Alembic and the shell see the whole schema."""
+from app.models.api_key import ApiKey
 from app.models.assessment import (
     ChecklistItem,
     ChecklistVersion,
@@ -31,6 +32,7 @@ from app.models.ticket import (
 from app.models.user import DeviceToken, Role, User, UserSession
 
 __all__ = [
+    "ApiKey",
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "Draw", "DrawPoint",
     "AuditEntry", "LoginAttempt",

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from app.extensions import db
-from app.models import Notification
+from app.models import Notification, Report
 from app.services.accounts.users import issue_device_token
 from app.services.photos import store as photos
 from tests.factories import PASSWORD, SEAT, actor_of
@@ -40,6 +41,10 @@ class World:
 
     def case(self):
         return self.ticket.case_number
+
+    def ticket_token(self):  # what Open311's POST answers as `token`: the first report's client_id
+        return db.session.scalar(sa.select(Report.client_id).where(Report.ticket_id == self.ticket.id)
+                                 .order_by(Report.id))
 
 
 def _jpeg(seed: int) -> bytes:
@@ -80,6 +85,18 @@ class Call:
 
 def T(w: World) -> int:
     return w.ticket.id
+
+
+def DRAW(w: World) -> int:
+    """A draw of one seeded point per type, made the first time a call needs it (issue 14 §4)."""
+    if not getattr(w, "draw_id", None):
+        from app.services.actor import Actor
+        from app.services.assessment import draws
+        from app.timeutil import now_utc
+
+        w.draw_id = draws.create_draw(draws.DrawSpec("matrix", 1, 1), Actor.system(), now_utc()).id
+        db.session.commit()
+    return w.draw_id
 
 
 MATRIX: dict[str, Call] = {
@@ -169,6 +186,17 @@ MATRIX: dict[str, Call] = {
     "api.get_checklist": Call("GET", lambda w: "/api/v1/checklists/NMSC", api()),
     "api.assessment_score": Call("GET", lambda w: "/api/v1/assessment/score?start=2026-01-01&end=2026-01-31",
                                  api(inspector=403, other_inspector=403)),
+    # random draws (issue 14 §4): the campaign office's; an inspector sees its own assignments only
+    "api.create_draw": Call("POST", lambda w: "/api/v1/assessment/draws", api(201, **SUPERVISORS_ONLY),
+                            body=lambda w: {"name": "matrix", "per_type": 1}),
+    "api.list_draws": Call("GET", lambda w: "/api/v1/assessment/draws", api(**SUPERVISORS_ONLY)),
+    "api.get_draw": Call("GET", lambda w: f"/api/v1/assessment/draws/{DRAW(w)}", api(**SUPERVISORS_ONLY)),
+    "api.assign_draw": Call("POST", lambda w: f"/api/v1/assessment/draws/{DRAW(w)}/assign",
+                            api(**SUPERVISORS_ONLY), body=lambda w: {"mode": "even"}),
+    "api.cancel_draw": Call("POST", lambda w: f"/api/v1/assessment/draws/{DRAW(w)}/cancel",
+                            api(**SUPERVISORS_ONLY), body=lambda w: {}),
+    "api.my_assignments": Call("GET", lambda w: "/api/v1/assessment/assignments",
+                               api(department=403, other_department=403)),
     "sync.sync": Call("POST", lambda w: "/api/v1/sync", api(200, department=403, other_department=403),
                       body=lambda w: {"device_id": "matrix", "cursor": 0, "reports": []}),
     # Open311: reads and writes need an api_key (OPEN311_PUBLIC is off)
@@ -178,6 +206,10 @@ MATRIX: dict[str, Call] = {
     "open311.list_requests": Call("GET", lambda w: "/open311/v2/requests.json", api(200, anonymous=403)),
     "open311.get_request": Call("GET", lambda w: f"/open311/v2/requests/{w.case()}.json",
                                 api(200, anonymous=403, **OWN_TICKET)),
+    "open311.get_token": Call("GET", lambda w: f"/open311/v2/tokens/{w.ticket_token()}.json",
+                              api(200, anonymous=403, **OWN_TICKET)),
+    "open311.media": Call("GET", lambda w: f"/open311/v2/media/{w.photo_sha}.jpg",
+                          api(200, anonymous=403, **OWN_TICKET)),
     "open311.create_request": Call("POST", lambda w: "/open311/v2/requests.json",
                                    api(201, anonymous=403, department=403, other_department=403),
                                    body=lambda w: {"service_code": "06012", "lat": "29.99", "long": "119.96"}),
