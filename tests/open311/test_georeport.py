@@ -38,7 +38,7 @@ def test_reads_need_a_key_unless_public(client, county, app):
 def test_post_creates_a_routed_ticket_and_lists_it(client, key):
     resp = client.post("/open311/v2/requests.json", data={
         "api_key": key, "service_code": "09009", "lat": str(SEAT[0]), "long": str(SEAT[1]),
-        "description": "路口违停", "address_string": "人民路 1 号"})
+        "description": "路口违停", "address_string": "人民路 1 号", "attribute[plate_number]": "浙A12345"})
     assert resp.status_code == 201, resp.data
     case_number = resp.json[0]["service_request_id"]
     assert case_number.startswith("XC-")

