@@ -22,6 +22,20 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+RANKING_WEIGHT_NAMES = ("on_time", "resolved", "rework", "overdue", "urgent_overdue_penalty", "rework_penalty")
+
+
+def _env_weights(name: str) -> dict[str, float]:
+    """`a=1,b=2` into {"a": 1.0, "b": 2.0}; names outside RANKING_WEIGHT_NAMES are refused at start-up."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in os.environ.get(name, "").split(","))):
+        key, _, value = part.partition("=")
+        if key.strip() not in RANKING_WEIGHT_NAMES:
+            raise ValueError(f"{name}: unknown weight {key.strip()!r} (known: {', '.join(RANKING_WEIGHT_NAMES)})")
+        weights[key.strip()] = float(value)
+    return weights
+
+
 def _secret_key() -> str:
     """Use SECRET_KEY, else a random key kept in instance/ (never committed)."""
     key = os.environ.get("SECRET_KEY")
@@ -57,6 +71,12 @@ class Config:
     # pylopdf-fonts-zh-cn wheel (requirements.txt), so no system font is assumed.
     PDF_FONT_PATH = os.environ.get("PDF_FONT_PATH", "")
     SLIP_MAX_TICKETS = _env_int("SLIP_MAX_TICKETS", 300)  # per department and PDF; the cover says if cut
+
+    # The department ranking (通报, app/services/supervision/ranking.py): the formula's weights, as
+    # RANKING_WEIGHTS="on_time=40,resolved=20,rework=20,overdue=20,urgent_overdue_penalty=1,rework_penalty=0.5".
+    RANKING_WEIGHTS = _env_weights("RANKING_WEIGHTS")
+    RANKING_MIN_SAMPLE = _env_int("RANKING_MIN_SAMPLE", 5)  # fewer tickets: 样本不足, not ranked
+    CAMPAIGN_OFFICE_CODE = os.environ.get("CAMPAIGN_OFFICE_CODE", "CCB")  # the office that is not ranked
 
     # Babel: Chinese by default, English on request.
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -137,6 +157,14 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # OWASP minimum N=2^17 (Werkzeug's default is 2^15)
     # How many reverse proxies (nginx) stand in front and set X-Forwarded-For; 0 for none.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # Operations (app/ops, docs/operations.md): JSON log lines, who may read /metrics, /healthz's limits.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json, or text for a terminal
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")  # addresses/networks; after TRUSTED_PROXIES
+    HEALTH_HEARTBEAT_MAX_AGE_S = _env_float("HEALTH_HEARTBEAT_MAX_AGE_S", 300.0)  # the lease renews every 30 s
+    HEALTH_EMAIL_MAX_AGE_S = _env_float("HEALTH_EMAIL_MAX_AGE_S", 900.0)  # send_email runs every minute
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # optional error reporting (sentry-sdk)
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
     # Open311 GeoReport v2: reads need an api_key unless the county opens them to the public.
     OPEN311_PUBLIC = _env_bool("OPEN311_PUBLIC", False)
     OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "创城办")

@@ -42,7 +42,7 @@ def hold(holder: str, now: datetime, ttl: timedelta, name: str = LEASE) -> bool:
         sa.update(SchedulerLease)
         .where(SchedulerLease.name == name,
                sa.or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now))
-        .values(holder=holder, expires_at=now + ttl)
+        .values(holder=holder, expires_at=now + ttl, heartbeat_at=now)
     )
     return result.rowcount == 1
 
@@ -52,6 +52,12 @@ def release(holder: str, name: str = LEASE) -> None:
     db.session.execute(sa.update(SchedulerLease).where(SchedulerLease.name == name,
                                                        SchedulerLease.holder == holder)
                        .values(holder="", expires_at=_NEVER))
+
+
+def last_heartbeat(name: str = LEASE) -> datetime | None:
+    """When a scheduler last took or renewed the lease (None: never, or released at a clean stop)."""
+    row = db.session.get(SchedulerLease, name)
+    return row.heartbeat_at if row is not None and row.holder else None
 
 
 def holder_of(now: datetime, name: str = LEASE) -> str | None:

@@ -30,6 +30,8 @@ from flask import Flask, current_app
 
 from app.extensions import db
 from app.jobs import lease, tasks
+from app.ops import context, job_stats
+from app.ops.logging import configure_process
 from app.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -80,20 +82,34 @@ class JobRunner:
             log.debug("%s skipped: another scheduler holds the lease", job_id)
             return None
         retries = max(1, self.app.config["JOB_RETRIES"])
-        for attempt in range(1, retries + 1):
-            with self.app.app_context():
-                try:
-                    count = func(now_utc())
-                    db.session.commit()
-                except Exception:
-                    db.session.rollback()
-                    log.exception("job %s failed (attempt %d of %d)", job_id, attempt, retries)
-                else:
-                    log.info("job %s done: %s", job_id, count)
-                    return count
-            if attempt < retries:
-                time.sleep(self.app.config["JOB_RETRY_DELAY_SECONDS"] * attempt)
+        # One id per run: its log lines and the notifications it queues carry it (app.ops.context).
+        with context.scope(f"job-{job_id}-{context.new_id()[:12]}"):
+            for attempt in range(1, retries + 1):
+                with self.app.app_context():
+                    try:
+                        count = func(now_utc())
+                        job_stats.record(job_id, now_utc(), failed=False)
+                        db.session.commit()
+                    except Exception:
+                        db.session.rollback()
+                        log.exception("job %s failed (attempt %d of %d)", job_id, attempt, retries,
+                                      extra={"job": job_id})
+                    else:
+                        log.info("job %s done: %s", job_id, count, extra={"job": job_id, "count": count})
+                        return count
+                if attempt < retries:
+                    time.sleep(self.app.config["JOB_RETRY_DELAY_SECONDS"] * attempt)
+            self._record_failure(job_id)
         return None
+
+    def _record_failure(self, job_id: str) -> None:
+        with self.app.app_context():
+            try:
+                job_stats.record(job_id, now_utc(), failed=True)
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the database may be why the job failed
+                db.session.rollback()
+                log.warning("could not record the failure of job %s", job_id)
 
     def release(self) -> None:
         with self.app.app_context():
@@ -140,8 +156,7 @@ def scheduler_command(once: bool) -> None:
             click.echo(f"{spec['id']}: {runner.run(spec['id'], spec['func'])}")
         runner.release()
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our runner logs each job once
+    configure_process(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])  # JSON lines, as the web's
     scheduler, runner = build_scheduler(app)
     # `make run` and process managers stop us with SIGTERM: leave through the same door as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -17,6 +17,8 @@ class SchedulerLease(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
     holder: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    # When the holder last renewed it: the scheduler's heartbeat, which /healthz reads.
+    heartbeat_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
 
 class JobMark(db.Model):
@@ -24,3 +26,14 @@ class JobMark(db.Model):
 
     key: so.Mapped[str] = so.mapped_column(sa.String(120), primary_key=True)
     done_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+
+
+class JobStat(db.Model):
+    """Runs and failures of one scheduled job, kept in the database so every web worker's /metrics
+    reports them whichever machine the scheduler runs on (app.ops.metrics)."""
+
+    job_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    runs: so.Mapped[int] = so.mapped_column(default=0)
+    failures: so.Mapped[int] = so.mapped_column(default=0)
+    last_run_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    last_failure_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

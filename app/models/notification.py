@@ -23,6 +23,8 @@ class Notification(db.Model):
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Set once the e-mail went out, or when there was nothing to send (no SMTP, no address).
     emailed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The request (or job run) that queued it, logged again when it is e-mailed (app.ops.context).
+    request_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     __table_args__ = (
         sa.Index("ix_notification_user_read", "user_id", "read_at"),

@@ -1,4 +1,4 @@
-"""operations: scheduler heartbeat and job records (issue 15)
+"""operations: scheduler heartbeat, job records, the request that queued a notification (issue 15)
 
 Revision ID: 0011
 Revises: 0010
@@ -17,8 +17,23 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('job_stat',
+    sa.Column('job_id', sa.String(length=64), nullable=False),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('job_id', name=op.f('pk_job_stat'))
+    )
+    with op.batch_alter_table('scheduler_lease', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('request_id', sa.String(length=64), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_column('request_id')
+    with op.batch_alter_table('scheduler_lease', schema=None) as batch_op:
+        batch_op.drop_column('heartbeat_at')
+    op.drop_table('job_stat')

@@ -47,6 +47,7 @@ def deliver_pending(now: datetime) -> int:
     if not enabled():
         for row, _email in rows:
             row.emailed_at = now
+            _log_done(row, "no SMTP")
         return 0
     config = current_app.config
     sent = 0
@@ -61,7 +62,14 @@ def deliver_pending(now: datetime) -> int:
                     smtp.send_message(compose(row, email))
                     sent += 1
                 row.emailed_at = now
+                _log_done(row, "sent" if email else "no address")
     except (OSError, smtplib.SMTPException) as exc:
         # What went out stays marked (the caller commits), so a retry never sends it twice.
         log.warning("SMTP delivery stopped after %d message(s): %s", sent, exc)
     return sent
+
+
+def _log_done(row: Notification, outcome: str) -> None:
+    # The id of the request that queued it, so one search finds both ends (docs/operations.md).
+    log.info("notification %s handled: %s", row.id, outcome, extra={
+        "notification_id": row.id, "queued_by_request": row.request_id, "outcome": outcome})

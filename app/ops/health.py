@@ -1,0 +1,120 @@
+"""The checks behind GET /healthz: plain functions that never touch Flask's request.
+
+`database` and `media` are critical: either failing makes the answer 503, which takes the worker out
+of a load balancer. The others are warnings (status `warn`, still 200): a stopped scheduler, a
+working-day calendar without data for the coming days, or a queue that stopped draining does not
+make this worker unable to serve phones.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import chinese_calendar
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.jobs import lease
+from app.ops import queues
+
+CALENDAR_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    detail: str
+    critical: bool = False
+
+
+def check_database() -> Check:
+    try:
+        db.session.execute(sa.text("SELECT 1")).scalar_one()
+        return Check(True, f"{db.engine.dialect.name} answers", critical=True)
+    except Exception as exc:  # noqa: BLE001 - any failure means the same: not reachable
+        db.session.rollback()
+        return Check(False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}", critical=True)
+
+
+def check_media() -> Check:
+    """The media folder exists (created if missing) and a file can be written and removed in it."""
+    root = Path(current_app.config["MEDIA_ROOT"])
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".healthz-", suffix=".tmp", dir=root)
+        os.close(fd)
+        os.unlink(name)
+        return Check(True, f"{root} is writable", critical=True)
+    except OSError as exc:
+        return Check(False, f"{root} is not writable: {exc.strerror or exc}", critical=True)
+
+
+def check_scheduler(now: datetime) -> Check:
+    limit = timedelta(seconds=current_app.config["HEALTH_HEARTBEAT_MAX_AGE_S"])
+    beat = lease.last_heartbeat()
+    if beat is None:
+        return Check(False, "no scheduler holds the lease (start `flask --app wsgi scheduler`)")
+    age = now - beat
+    if age > limit:
+        return Check(False, f"last heartbeat {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)")
+    return Check(True, f"last heartbeat {int(age.total_seconds())} s ago")
+
+
+def calendar_gap(start: date, days: int = CALENDAR_DAYS) -> date | None:
+    """The first of the next `days` days the chinesecalendar data does not cover, or None."""
+    for offset in range(days + 1):
+        day = start + timedelta(days=offset)
+        try:
+            chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return day
+    return None
+
+
+def check_calendar(today: date) -> Check:
+    if current_app.config["SLA_CALENDAR"] != "workdays":
+        return Check(True, "SLA_CALENDAR=calendar: no working-day calendar in use")
+    gap = calendar_gap(today)
+    if gap is not None:
+        return Check(False, f"no official holiday data from {gap.isoformat()} (chinesecalendar "
+                            f"{chinese_calendar.__version__}): deadlines there count weekdays only; "
+                            "upgrade the package")
+    return Check(True, f"holiday data covers the next {CALENDAR_DAYS} days")
+
+
+def check_queue(queue: queues.Queue, now: datetime, max_age_s: float) -> Check:
+    age = queue.age_s(now)
+    detail = f"{queue.depth} waiting, oldest {int(age)} s"
+    if queue.depth and age > max_age_s:
+        return Check(False, f"{detail} (limit {int(max_age_s)} s)")
+    return Check(True, detail)
+
+
+def run_checks(now: datetime, today: date) -> dict[str, Check]:
+    checks = {"database": check_database(), "media": check_media()}
+    if checks["database"].ok:
+        config = current_app.config
+        checks["scheduler"] = _guarded(lambda: check_scheduler(now))
+        checks["email_queue"] = _guarded(lambda: check_queue(queues.email_outbox(), now,
+                                                             config["HEALTH_EMAIL_MAX_AGE_S"]))
+    checks["calendar"] = check_calendar(today)
+    return checks
+
+
+def _guarded(check) -> Check:
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - a warning check must never turn into a 500
+        db.session.rollback()
+        return Check(False, f"check failed: {type(exc).__name__}")
+
+
+def summary(checks: dict[str, Check]) -> tuple[str, int]:
+    """The overall status and HTTP code (the Contract in docs/operations.md)."""
+    if any(c.critical and not c.ok for c in checks.values()):
+        return "fail", 503
+    return ("warn" if any(not c.ok for c in checks.values()) else "ok"), 200

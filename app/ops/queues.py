@@ -1,0 +1,47 @@
+"""Queue depths and ages, read from the database: what /healthz warns about and /metrics exports."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Notification, Ticket, TicketStatus
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    depth: int
+    oldest: datetime | None
+
+    def age_s(self, now: datetime) -> float:
+        return max(0.0, (now - self.oldest).total_seconds()) if self.oldest else 0.0
+
+
+def email_outbox() -> Queue:
+    """Notifications the send_email job has not handled yet (sent, or marked done without SMTP)."""
+    depth, oldest = db.session.execute(sa.select(sa.func.count(Notification.id), sa.func.min(
+        Notification.created_at)).where(Notification.emailed_at.is_(None))).one()
+    return Queue("email", depth, _aware(oldest))
+
+
+def triage() -> Queue:
+    """Tickets waiting for a supervisor to route them (reported without a rule, or returned)."""
+    waiting = Ticket.status.in_((TicketStatus.REPORTED, TicketStatus.RETURNED))
+    depth, oldest = db.session.execute(sa.select(sa.func.count(Ticket.id), sa.func.min(Ticket.updated_at))
+                                       .where(waiting)).one()
+    return Queue("triage", depth, _aware(oldest))
+
+
+def all_queues() -> list[Queue]:
+    return [email_outbox(), triage()]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is not None and value.tzinfo is None:  # aggregates skip the column's UTC type on SQLite
+        return value.replace(tzinfo=UTC)
+    return value
