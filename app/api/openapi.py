@@ -109,6 +109,20 @@ SCORE = {"type": "object", "required": ["county", "by_location_type", "by_area",
     "never_visited": {"type": "array", "items": {"type": "string"}}}}
 
 
+_RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+RANKING = {"type": "object", "required": ["formula", "rows"], "properties": {
+    "formula": {"type": "string"}, "start": {"type": "string", "format": "date"},
+    "end": {"type": "string", "format": "date"},
+    "rows": {"type": "array", "items": {"type": "object", "required": [
+        "department_code", "score", "grade", "rank", "n", "on_time_rate", "resolved_rate", "rework_rate",
+        "overdue_rate"], "properties": {
+        "department_code": {"type": "string"}, "score": {"type": ["number", "null"], "minimum": 0},
+        "grade": {"type": ["string", "null"], "enum": ["A", "B", "C", "D", "E", None]},
+        "rank": {"type": ["integer", "null"], "minimum": 1}, "n": {"type": "integer", "minimum": 0},
+        "on_time_rate": _RATE, "resolved_rate": _RATE, "rework_rate": _RATE, "overdue_rate": _RATE,
+        "overdue_urgent": {"type": "integer"}, "reopened_3_times": {"type": "integer"}}}}}}
+
+
 def document() -> dict:
     paths = {
         "/categories": {"get": {"summary": "Problem categories", "responses": _ok("categories")}},
@@ -218,6 +232,13 @@ def document() -> dict:
                             "schema": {"type": "string", "format": "date"}},
                            _query("draw", {"type": "integer", "minimum": 1})],
             "responses": _ok("the score", SCORE)}},
+        "/ranking": {"get": {
+            "summary": "The department ranking (通报) of a period (supervisors and admins)",
+            "parameters": [{"name": "start", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}},
+                           {"name": "end", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}}],
+            "responses": _ok("the ranking", RANKING)}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     }

@@ -17,6 +17,7 @@ from app.services.supervision import exports, kpis, ranking, slips
 from app.services.supervision.kpis import Period
 from app.timeutil import now_utc, to_local
 from app.web import bp
+from app.web.downloads import attachment
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 PERIOD_DAYS = (7, 30, 90, 365)
@@ -28,13 +29,7 @@ def _period(now: datetime) -> Period:
     # date_arg bounds the years, so neither the day after `end` nor the previous period overflows.
     first, last = date_arg("start"), date_arg("end")
     if first or last:
-        if not (first and last):
-            raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."),
-                                   field="end" if first else "start")
-        if last < first or (last - first).days > 3660:
-            raise ValidationFailed(_("The period must end after it starts and last at most ten years."),
-                                   field="end")
-        return Period.of_local_dates(first, last)
+        return Period.checked(first, last)
     days = whole_number(request.args.get("days", "30"))
     if days not in PERIOD_DAYS:
         raise ValidationFailed(_("Choose a period of 7, 30, 90 or 365 days."), field="days")
@@ -92,13 +87,17 @@ def supervise_map():
 def supervise_ranking():
     now = now_utc()
     period = _period(now)
-    rows = ranking.department_ranking(period, now)
-    return render_template("supervise/ranking.html", rows=rows, period_label=_period_label(period),
+    rules = ranking.RankingRules.from_config(current_app.config)
+    return render_template("supervise/ranking.html", ranking=ranking.department_ranking(period, now, rules),
+                           formula=ranking.formula_text(rules), period_label=_period_label(period),
                            previous_label=_period_label(period.previous()), days=PERIOD_DAYS, args=request.args)
 
 
-def _ranking_filename(period: Period, suffix: str) -> str:
-    return f"ranking-{to_local(period.start):%Y%m%d}-{suffix}"
+def _ranking_download(period: Period, suffix: str) -> dict[str, str]:
+    """通报-2026-11-24至2026-11-30.xlsx: what and when."""
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    return attachment(_("bulletin-%(start)s-to-%(end)s", start=first, end=last) + f".{suffix}",
+                      f"bulletin-{first}-{last}.{suffix}")
 
 
 @bp.get("/supervise/ranking.xlsx")
@@ -106,10 +105,10 @@ def _ranking_filename(period: Period, suffix: str) -> str:
 def supervise_ranking_xlsx():
     now = now_utc()
     period = _period(now)
+    rules = ranking.RankingRules.from_config(current_app.config)
     title = _("Department ranking %(period)s", period=_period_label(period))
-    data = exports.ranking_xlsx(ranking.department_ranking(period, now), title)
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="{_ranking_filename(period, "ranking.xlsx")}"'})
+    data = exports.ranking_xlsx(ranking.department_ranking(period, now, rules), title, ranking.formula_text(rules))
+    return Response(data, mimetype=XLSX, headers=_ranking_download(period, "xlsx"))
 
 
 @bp.get("/supervise/ranking.csv")
@@ -117,9 +116,9 @@ def supervise_ranking_xlsx():
 def supervise_ranking_csv():
     now = now_utc()
     period = _period(now)
-    data = exports.ranking_csv(ranking.department_ranking(period, now))
-    return Response(data.encode("utf-8"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_ranking_filename(period, "ranking.csv")}"'})
+    rules = ranking.RankingRules.from_config(current_app.config)
+    data = exports.ranking_csv(ranking.department_ranking(period, now, rules))
+    return Response(data.encode("utf-8"), mimetype="text/csv", headers=_ranking_download(period, "csv"))
 
 
 @bp.get("/supervise/export.<any(csv, xlsx):fmt>")

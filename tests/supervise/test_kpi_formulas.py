@@ -1,4 +1,4 @@
-"""KPI formulas and the department ranking on a hand-built set of tickets with known answers.
+"""KPI formulas on a hand-built set of tickets with known answers.
 
 Period: local days 2026-06-01 … 2026-06-10 (Asia/Shanghai); "now" is 2026-06-12 12:00 local.
 Departments: A = CGZF, B = HWZX. Hours to resolve: t1 10, t2 50, t4 4, t5 6.
@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Ticket, TicketEvent
 from app.services.supervision.kpis import Period, kpis, trend
-from app.services.supervision.ranking import department_ranking
 from tests.factories import SEAT, category, department
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -103,15 +102,7 @@ def test_trend_counts_new_and_resolved_per_local_day(hand_built):
     assert sum(t.resolved) == 4 and t.resolved[3] == 1  # t2 on 06-04
 
 
-def test_ranking_order_and_change_from_the_previous_period(hand_built):
-    rows = department_ranking(PERIOD, NOW)
-    assert [r.department.code for r in rows[:2]] == ["HWZX", "CGZF"]
-    assert [r.rank for r in rows[:3]] == [1, 2, 3]
-    assert all(r.current.on_time_rate is None for r in rows[2:])  # nothing due: ranked last
-    hwzx, cgzf = rows[0], rows[1]
-    assert hwzx.change is None  # nothing was due before
-    assert cgzf.previous.on_time_rate == 1.0
-    assert cgzf.change == pytest.approx(-75.0)
+def test_the_previous_period_is_as_long_and_just_before():
     assert PERIOD.previous() == Period.of_local_dates(date(2026, 5, 22), date(2026, 5, 31))
 
 

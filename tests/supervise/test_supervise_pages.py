@@ -28,7 +28,7 @@ def test_supervisors_see_the_supervision_links(county, create_user, login):
     page = login(create_user("supervisor")).get("/supervise/ranking").text
     for href in ('href="/supervise"', 'href="/supervise/map"', 'href="/supervise/ranking"'):
         assert href in page
-    assert "责任单位通报" in page and "按期结案率" in page
+    assert "责任单位通报" in page and "按期整改率" in page
 
 
 def test_department_staff_do_not_see_them(county, create_user, login):

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.labels import STATUS_LABELS, localized_name
 from app.models import Area, Category, Department, Ticket
 from app.services.actor import Actor
-from app.services.supervision.ranking import RankRow
+from app.services.supervision.ranking import Ranking
 from app.services.supervision.spreadsheet_cells import csv_row, xlsx_cell, xlsx_row
 from app.services.tickets.queries import TicketFilter, filtered
 from app.timeutil import to_local
@@ -43,27 +43,29 @@ def _one_decimal(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-_CHANGE, _MEAN_HOURS = 5, 11  # ranking columns that are numbers shown with one decimal
-_RANKING_FORMATS = {_CHANGE: "+0.0;-0.0;0.0", _MEAN_HOURS: "0.0"}
+# Ranking columns: rank, unit, N, A, B, R, O (rates), overdue urgent, reopened 3+, score, grade, change.
+_RATES = (3, 4, 5, 6)
+_RANKING_FORMATS = {**{i: "0.0%" for i in _RATES}, 9: "0.0", 11: "+0.0;-0.0;0.0"}
 
 
 def ranking_header() -> list[str]:
-    return [_("Rank"), _("Department"), _("Due in period"), _("Closed on time"), _("On-time closure rate"),
-            _("Change (points)"), _("New"), _("Resolved"), _("Overdue now"), _("Re-openings"), _("Rework rate"),
-            _("Mean hours to resolve")]
+    return [_("Rank"), _("Department"), _("Tickets counted (N)"), _("On-time rectification rate (A)"),
+            _("Rectification rate (B)"), _("Rework rate (R)"), _("Overdue rate (O)"), _("Overdue urgent"),
+            _("Reopened 3 times or more"), _("Score"), _("Grade"), _("Change from previous period")]
 
 
-def ranking_rows(rows: list[RankRow]) -> Iterator[list]:
-    """Typed values: the change (percentage points) and the mean hours are numbers, None when unknown."""
-    for row in rows:
-        kpi = row.current
-        yield [row.rank, localized_name(row.department), kpi.due, kpi.closed_on_time, _percent(kpi.on_time_rate),
-               _one_decimal(row.change), kpi.new, kpi.resolved, kpi.overdue, kpi.reopenings,
-               _percent(kpi.rework_rate), _one_decimal(kpi.mean_hours)]
+def ranking_rows(ranking: Ranking) -> Iterator[list]:
+    """Typed values: rates from 0 to 1, scores as numbers; 样本不足 in the rank's place when unranked."""
+    for row in ranking.rows:
+        counts = row.counts
+        yield [row.rank if row.rank is not None else _("Too few tickets"), localized_name(row.department),
+               counts.n, row.on_time_rate, row.resolved_rate, row.rework_rate, row.overdue_rate,
+               counts.urgent_overdue, counts.reworked_often, _one_decimal(row.score), row.grade or "",
+               _one_decimal(row.change)]
 
 
-def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
-    """The ranking as a formatted workbook: a title line, a bold frozen header, readable widths."""
+def ranking_xlsx(ranking: Ranking, title: str, formula: str) -> bytes:
+    """The ranking as a formatted workbook: a title line, a bold frozen header, the formula below."""
     book = Workbook()
     sheet = book.active
     sheet.title = _("Ranking")[:31]
@@ -73,8 +75,10 @@ def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
     for cell in sheet[2]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for values in ranking_rows(rows):
+    for values in ranking_rows(ranking):
         sheet.append(xlsx_row(sheet, values, _RANKING_FORMATS))
+    sheet.append([])
+    sheet.append([xlsx_cell(sheet, formula)])
     sheet.freeze_panes = "C3"
     sheet.column_dimensions["B"].width = 40
     for letter in "CDEFGHIJKL":
@@ -84,12 +88,13 @@ def ranking_xlsx(rows: list[RankRow], title: str) -> bytes:
     return out.getvalue()
 
 
-def ranking_csv(rows: list[RankRow]) -> str:
+def ranking_csv(ranking: Ranking) -> str:
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = csv.writer(out)
     writer.writerow(csv_row(ranking_header()))
-    writer.writerows(csv_row(values) for values in ranking_rows(rows))
+    for values in ranking_rows(ranking):
+        writer.writerow(csv_row(_percent(v) if i in _RATES else v for i, v in enumerate(values)))
     return out.getvalue()
 
 

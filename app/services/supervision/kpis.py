@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import DEPARTMENT_STATUSES, NOW_DAY, KpiDay, KpiResolveClass, Ticket
 from app.services.supervision.kpi_rollup import blocks, class_bounds, day_number
 from app.timeutil import local_zone, to_local
 
+MAX_PERIOD_DAYS = 3660  # ten years: neither the day after `end` nor the previous period overflows
 GROUPINGS = {"department": Ticket.department_id, "category": Ticket.category_id, "area": Ticket.area_id}
 
 
@@ -52,6 +55,16 @@ class Period:
         start = datetime.combine(first, datetime.min.time(), zone)
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
         return cls(start, end)
+
+    @classmethod
+    def checked(cls, first: date | None, last: date | None) -> Period:
+        """The period of a page's or the API's ?start=&end=: both given, in order, at most ten years."""
+        if not (first and last):
+            raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."),
+                                   field="start" if not first else "end")
+        if last < first or (last - first).days > MAX_PERIOD_DAYS:
+            raise ValidationFailed(_("The period must end after it starts and last at most ten years."), field="end")
+        return cls.of_local_dates(first, last)
 
     @property
     def first_day(self) -> date:

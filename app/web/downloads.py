@@ -1,0 +1,10 @@
+"""Content-Disposition for downloads whose names are Chinese (RFC 6266 / RFC 5987)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def attachment(filename: str, ascii_fallback: str) -> dict[str, str]:
+    """Headers that name the file `filename` in browsers that read `filename*` (all current ones) and
+    `ascii_fallback` in the rest."""
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"}
