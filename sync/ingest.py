@@ -1,4 +1,5 @@
-"""Apply a parsed batch: every report through the one intake, every queued action once.
+"""Apply a parsed batch: every report through the one intake, every assessment visit (whole or not at
+all, its failed items through the same intake), every queued action once.
 
 Each item runs in its own SAVEPOINT here, so that whatever one item does wrong, even a failure
 the database alone notices, undoes only that item: it is answered `rejected` and the batch's
@@ -14,9 +15,10 @@ from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from app.extensions import db
 from app.services.actor import Actor
+from app.services.assessment import visits as assessment_visits
 from app.services.reports import intake
 from app.services.tickets import offline_actions
-from sync.protocol import ActionIn, Batch, FieldError, Invalid, ReportIn, Status
+from sync.protocol import ActionIn, Batch, FieldError, Invalid, ReportIn, Status, VisitIn
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +29,35 @@ Result = intake.IntakeResult
 class Applied:
     reports: list[Result] = field(default_factory=list)
     actions: list[Result] = field(default_factory=list)
+    visits: list[assessment_visits.VisitOutcome] = field(default_factory=list)
 
 
 def apply_batch(batch: Batch, actor: Actor, now: datetime) -> Applied:
-    """Ingest every report, then apply every action; the caller commits once."""
+    """Ingest every report, then every visit, then apply every action; the caller commits once."""
     provenance = intake.Provenance(device_id=batch.device_id, clock_skew_s=batch.clock_skew_s)
     applied = Applied()
     for item in batch.reports:
         applied.reports.append(_one(item, lambda r: intake.receive(r, actor, now, provenance)))
+    # After the reports: a visit's failed item may be a repeat of a report in the same batch.
+    for item in batch.visits:
+        applied.visits.append(_one(item, lambda v: assessment_visits.receive(v, actor, now, provenance),
+                                   _refused_visit))
     for item in batch.actions:
         applied.actions.append(_one(item, lambda a: offline_actions.apply_queued(a, actor, now)))
     return applied
 
 
-def _one(item: ReportIn | ActionIn | Invalid, apply) -> Result:
+def _refused_report(client_id: str | None, errors: tuple[FieldError, ...]) -> Result:
+    return Result(client_id, Status.REJECTED, errors=errors)
+
+
+def _refused_visit(client_id: str | None, errors: tuple[FieldError, ...]) -> assessment_visits.VisitOutcome:
+    return assessment_visits.VisitOutcome(client_id, Status.REJECTED, errors=errors)
+
+
+def _one(item: ReportIn | ActionIn | VisitIn | Invalid, apply, refused=_refused_report):
     if isinstance(item, Invalid):
-        return Result(item.client_id, Status.REJECTED, errors=item.errors)
+        return refused(item.client_id, item.errors)
     try:
         with db.session.begin_nested():
             return apply(item)
@@ -51,4 +66,5 @@ def _one(item: ReportIn | ActionIn | Invalid, apply) -> Result:
             raise  # a lock, a lost connection, a race: the batch fails whole and is retried, nothing is lost
         # A value the database refused that no rule foresaw: this item only is refused.
         log.warning("sync item %s refused by the database: %s", item.client_id, type(exc).__name__)
-        return Result(item.client_id, Status.REJECTED, errors=(FieldError("report", "not_storable"),))
+        kind = "visit" if refused is _refused_visit else "report"
+        return refused(item.client_id, (FieldError(kind, "not_storable"),))

@@ -11,17 +11,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.services.assessment.visits import IncomingResult, IncomingVisit, ItemError
 from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Status
 from app.services.tickets.offline_actions import OFFLINE_ACTIONS, QueuedAction
 from app.text import text_problem
 from app.timeutil import parse_iso_with_offset
 
 __all__ = ["ActionIn", "Batch", "FieldError", "Invalid", "Limits", "MalformedBatch", "PhotoExif", "ReportIn",
-           "Status", "parse_batch"]
+           "Status", "VisitIn", "parse_batch"]
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LOCATION_SOURCES = ("device", "exif", "manual")
 MAX_DEVICE_ID = 64
+MAX_RESULTS = 200  # a checklist's items at most (app/services/assessment/checklists.py)
+MAX_ITEM_CODE = 32
+OUTCOMES = ("pass", "fail", "na")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class MalformedBatch(Exception):
 # The wire's items are the services' shapes: one definition each.
 ReportIn = IncomingReport
 ActionIn = QueuedAction
+VisitIn = IncomingVisit
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Batch:
     clock_skew_s: float | None  # device clock minus server clock, from `sent_at`
     reports: list[ReportIn | Invalid]
     actions: list[ActionIn | Invalid]
+    visits: list[VisitIn | Invalid]
 
 
 def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
@@ -86,12 +92,14 @@ def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
         skew = round((sent_at - now).total_seconds(), 3)
     reports = _items(body, "reports", limits)
     actions = _items(body, "actions", limits)
+    visits = _items(body, "visits", limits)
     return Batch(
         device_id=device_id,
         cursor=cursor,
         clock_skew_s=skew,
         reports=[parse_report(raw) for raw in reports],
         actions=[parse_action(raw, limits) for raw in actions],
+        visits=[parse_visit(raw, limits) for raw in visits],
     )
 
 
@@ -158,6 +166,73 @@ def parse_action(raw: object, limits: Limits) -> ActionIn | Invalid:
         return Invalid(_echo(raw, client_id), tuple(errors))
     return ActionIn(client_id=client_id, ticket_id=ticket_id, action=action, version=version, note=note,
                     photos=photos)
+
+
+def parse_visit(raw: object, limits: Limits) -> VisitIn | Invalid:
+    """One assessment visit with its results; the rules (point, checklist, photos) are the service's.
+
+    An error about one result is named `results[i].<field>` and carries the result's `item_code`."""
+    if not isinstance(raw, dict):
+        return Invalid(None, (FieldError("visit", "not_an_object"),))
+    errors: list[FieldError] = []
+    client_id = _client_id(raw, errors)
+    point_code = raw.get("point_code")
+    if not isinstance(point_code, str) or not point_code.strip():
+        errors.append(FieldError("point_code", "required"))
+    version = raw.get("checklist_version")
+    if not _is_int(version) or version < 1:
+        errors.append(FieldError("checklist_version", "required" if version is None else "invalid"))
+    started_at, finished_at = _parse_time(raw.get("started_at")), _parse_time(raw.get("finished_at"))
+    for name, value in (("started_at", started_at), ("finished_at", finished_at)):
+        if value is None:
+            errors.append(FieldError(name, "invalid_time"))
+    lat = lon = accuracy = None
+    if raw.get("lat") is not None or raw.get("lon") is not None:  # both or neither: no position is allowed
+        lat = _number(raw, "lat", -90, 90, errors)
+        lon = _number(raw, "lon", -180, 180, errors)
+        accuracy = raw.get("accuracy_m")
+        if accuracy is not None and (not _is_number(accuracy) or not 0 <= accuracy < 1_000_000):
+            errors.append(FieldError("accuracy_m", "invalid"))
+    results = _results(raw.get("results"), limits, errors)
+    if errors:
+        return Invalid(_echo(raw, client_id), tuple(errors))
+    return VisitIn(
+        client_id=client_id, point_code=point_code.strip(), checklist_version=version, started_at=started_at,
+        finished_at=finished_at, results=results, lat=None if lat is None else float(lat),
+        lon=None if lon is None else float(lon), accuracy_m=None if accuracy is None else float(accuracy))
+
+
+def _results(value: object, limits: Limits, errors: list[FieldError]) -> tuple[IncomingResult, ...]:
+    if not isinstance(value, list) or not value:
+        errors.append(FieldError("results", "required"))
+        return ()
+    if len(value) > MAX_RESULTS:
+        errors.append(FieldError("results", "too_many", limit=MAX_RESULTS))
+        return ()
+    out = []
+    for index, raw in enumerate(value):
+        where = f"results[{index}]"
+        if not isinstance(raw, dict):
+            errors.append(FieldError(where, "not_an_object"))
+            continue
+        own: list[FieldError] = []
+        code = raw.get("item_code")
+        if not isinstance(code, str) or not code.strip():
+            own.append(FieldError("item_code", "required"))
+            code = None
+        elif text_problem(code) is not None or len(code.strip()) > MAX_ITEM_CODE:
+            own.append(FieldError("item_code", "invalid"))
+            code = None  # not echoed back
+        outcome = raw.get("outcome")
+        if outcome not in OUTCOMES:
+            own.append(FieldError("outcome", "invalid"))
+        note = _text(raw, "note", own, limits.max_description)
+        photos = _hashes(raw.get("photos"), limits.max_photos, "photos", own)
+        item_code = code.strip() if code is not None else None
+        errors += [ItemError(f"{where}.{e.field}", e.code, e.message, e.limit, item_code) for e in own]
+        if not own:
+            out.append(IncomingResult(item_code, outcome, note, photos))
+    return tuple(out)
 
 
 def _client_id(raw: dict, errors: list[FieldError]) -> str | None:

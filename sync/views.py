@@ -40,6 +40,7 @@ def sync():
     return {
         "results": [_result_out(r) for r in applied.reports],
         "action_results": [_result_out(r) for r in applied.actions],
+        "visit_results": [_visit_out(v) for v in applied.visits],
         "changes": feed.changes,
         "cursor": feed.cursor,
         "more": feed.more,
@@ -63,8 +64,16 @@ def _result_out(result: ingest.Result) -> dict:
     return out
 
 
+def _visit_out(result: ingest.assessment_visits.VisitOutcome) -> dict:
+    return {"client_id": result.client_id, "status": result.status.value, "visit_id": result.visit_id,
+            "tickets": result.tickets, "missing": list(result.missing),
+            "errors": [_error_out(e) for e in result.errors]}
+
+
 def _error_out(error: protocol.FieldError) -> dict:
     out = {"field": error.field, "code": error.code, "message": intake.message_for(error)}
     if error.limit is not None:
         out["limit"] = error.limit
+    if getattr(error, "item_code", None) is not None:  # a visit's item (app/services/assessment/visits.py)
+        out["item_code"] = error.item_code
     return out

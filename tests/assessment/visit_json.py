@@ -1,0 +1,54 @@
+"""Visits as a phone sends them (docs/sync-protocol.md, "Visits"), and a point to visit."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Report, Ticket, Visit, VisitResult
+from app.timeutil import now_utc
+from tests.assessment.conftest import make_point, set_checklist
+
+# The point every visit test visits: a public toilet 1 km north of the county seat, and its checklist.
+AT = (29.984, 119.95)
+ITEMS = [("A1", "03001", 10), ("A2", "X14005", 5), ("A3", "X12004", 20)]
+
+
+def toilet(code: str = "V-GGCS", at: tuple[float, float] = AT, **kwargs):
+    """The point and the checklist version made for it (the seed's version 1 stays as the old one)."""
+    version = set_checklist("GGCS", ITEMS)
+    return make_point(code, "GGCS", at, "HWZX", **kwargs), version
+
+
+def visit_json(point_code: str, version: int, outcomes: dict, *, at: tuple[float, float] | None = AT,
+               accuracy_m: float | None = 6.0, **fields) -> dict:
+    """A visit: outcomes {item code: "pass" | "na" | ("fail", [photo hashes], note)}."""
+    results = []
+    for code, outcome in outcomes.items():
+        if isinstance(outcome, tuple):
+            kind, photos, *note = outcome
+            result = {"item_code": code, "outcome": kind, "photos": list(photos)}
+            if note:
+                result["note"] = note[0]
+        else:
+            result = {"item_code": code, "outcome": outcome, "photos": []}
+        results.append(result)
+    start = now_utc() - timedelta(minutes=30)
+    body = {"client_id": str(uuid.uuid4()), "point_code": point_code, "checklist_version": version,
+            "started_at": start.isoformat(), "finished_at": (start + timedelta(minutes=12)).isoformat(),
+            "results": results}
+    if at is not None:
+        body.update(lat=at[0], lon=at[1], accuracy_m=accuracy_m)
+    body.update(fields)
+    return body
+
+
+def counts() -> dict[str, int]:
+    """Rows of each kind, read in a transaction that ends at once (SQLite: no lock left held)."""
+    try:
+        return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                for model in (Visit, VisitResult, Ticket, Report)}
+    finally:
+        db.session.rollback()
