@@ -127,6 +127,9 @@ MATRIX: dict[str, Call] = {
     "web.supervise_ranking_xlsx": Call("GET", lambda w: "/supervise/ranking.xlsx", page(**SUPERVISORS_ONLY)),
     "web.supervise_export": Call("GET", lambda w: "/supervise/export.csv", page(**SUPERVISORS_ONLY)),
     "web.supervise_slips": Call("GET", lambda w: f"/supervise/slips.pdf?ids={T(w)}", page(**SUPERVISORS_ONLY)),
+    "web.assessment_score_page": Call("GET", lambda w: "/supervise/assessment", page(**SUPERVISORS_ONLY)),
+    "web.assessment_score_xlsx": Call("GET", lambda w: "/supervise/assessment/score.xlsx", page(**SUPERVISORS_ONLY)),
+    "web.assessment_score_pdf": Call("GET", lambda w: "/supervise/assessment/score.pdf", page(**SUPERVISORS_ONLY)),
     # administration
     "admin.overview": Call("GET", lambda w: "/admin/", page(**ADMIN_ONLY)),
     "admin.user_list": Call("GET", lambda w: "/admin/users", page(**ADMIN_ONLY)),
