@@ -6,6 +6,7 @@ import {dbEvents} from './db.js';
 import {apply, toggleLang} from './i18n.js';
 import {registerServiceWorker} from './sw-bridge.js';
 import {requestSync, startTriggers} from './sync/triggers.js';
+import {mountAssessView} from './ui/assess-view.js';
 import {mountBadge} from './ui/badge.js';
 import {mountLogout} from './ui/logout.js';
 import {mountOutboxView} from './ui/outbox-view.js';
@@ -21,12 +22,20 @@ async function main() {
   mountTabs();
   mountStatus();
   const capture = mountCaptureForm(document.querySelector('#capture-form'), {onSaved: requestSync});
+  const assess = mountAssessView({onQueued: requestSync});
   const views = [
-    mountOutboxView({onEdit: (report) => {
-      location.hash = '#capture';
-      capture.edit(report);
-    }}),
+    mountOutboxView({
+      onEdit: (report) => {
+        location.hash = '#capture';
+        capture.edit(report);
+      },
+      onFixVisit: () => {
+        location.hash = '#assess';
+        assess.openCurrent();
+      },
+    }),
     mountReportsView({onQueued: requestSync}),
+    assess,
   ];
   mountBadge();
   mountLogout();
@@ -36,7 +45,7 @@ async function main() {
     for (const view of views) view.render();
   });
   dbEvents.addEventListener('blocking', () => toast('db.blocking', {}, {error: true}));
-  await capture.ready;
+  await Promise.all([capture.ready, assess.ready.catch(() => {})]);
   performance.mark('xuncha-ready');
   document.body.dataset.ready = 'true'; // the capture form is usable from here on (bench/pwa.py, tests)
 

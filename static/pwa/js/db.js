@@ -3,7 +3,7 @@
 import {openDB} from '../vendor/idb/index.js';
 
 const DB_NAME = 'xuncha';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 export const STORES = {
   reports: 'reports',       // queued reports, keyed by clientId; stay until the server acknowledges them
@@ -12,6 +12,11 @@ export const STORES = {
   tickets: 'tickets',       // own reports and tasks as the change feed last described them, keyed by id
   categories: 'categories', // keyed by code, from /api/v1/categories and the change feed
   meta: 'meta',             // small values by name: device token, username, cursor, device id, language
+  points: 'points',         // inspection points from /api/v1/points, keyed by code (the 测评 tab offline)
+  checklists: 'checklists', // the current checklist per location type, keyed by location_type
+  drafts: 'drafts',         // visits in progress, keyed by clientId (they survive a reload)
+  visits: 'visits',         // finished visits waiting for the server, keyed by clientId (the outbox)
+  visitLog: 'visitLog',     // visits the server acknowledged, with their tickets, keyed by clientId
 };
 
 /** Fires 'blocking' when this (older) tab holds up a newer schema; the page asks to reload. */
@@ -32,6 +37,13 @@ export function openAppDb() {
         db.createObjectStore(STORES.tickets, {keyPath: 'id'});
         db.createObjectStore(STORES.categories, {keyPath: 'code'});
         db.createObjectStore(STORES.meta);
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore(STORES.points, {keyPath: 'code'});
+        db.createObjectStore(STORES.checklists, {keyPath: 'location_type'});
+        db.createObjectStore(STORES.drafts, {keyPath: 'clientId'});
+        db.createObjectStore(STORES.visits, {keyPath: 'clientId'});
+        db.createObjectStore(STORES.visitLog, {keyPath: 'clientId'});
       }
     },
     blocking() {

@@ -1,4 +1,5 @@
-// The outbox: reports and re-inspection actions waiting for the server, with their photos.
+// The outbox: reports, re-inspection actions and assessment visits (visits.js) waiting for the
+// server, with their photos.
 // A record leaves only when the server acknowledged it (created, already_synced, linked).
 // No DOM here: the service worker imports this file too.
 import {openAppDb, STORES} from './db.js';
@@ -53,8 +54,11 @@ export async function getPhoto(sha256) {
 /** Everything not yet acknowledged by the server. */
 export async function countWaiting() {
   const db = await openAppDb();
-  return (await db.count(STORES.reports)) + (await db.count(STORES.actions));
+  return (await db.count(STORES.reports)) + (await db.count(STORES.actions)) + (await db.count(STORES.visits));
 }
+
+/** Every store whose records name photos: a photo stays while one of them still does. */
+export const PHOTO_HOLDERS = [STORES.reports, STORES.actions, STORES.visits, STORES.drafts];
 
 async function update(store, clientId, changes) {
   const db = await openAppDb();
@@ -68,12 +72,14 @@ async function update(store, clientId, changes) {
 export const updateReport = (clientId, changes) => update(STORES.reports, clientId, changes);
 export const updateAction = (clientId, changes) => update(STORES.actions, clientId, changes);
 
-/** Delete the photos among `hashes` that no queued report or action still refers to. */
-async function dropUnusedPhotos(tx, hashes) {
+/** Delete the photos among `hashes` that nothing queued or in progress still refers to.
+ * `tx` must cover PHOTO_HOLDERS and the photos store. */
+export async function dropUnusedPhotos(tx, hashes) {
   const stillNeeded = new Set();
-  for (const other of [...await tx.objectStore(STORES.reports).getAll(),
-    ...await tx.objectStore(STORES.actions).getAll()]) {
-    for (const sha of other.photos) stillNeeded.add(sha);
+  for (const store of PHOTO_HOLDERS) {
+    for (const other of await tx.objectStore(store).getAll()) {
+      for (const sha of other.photos) stillNeeded.add(sha);
+    }
   }
   for (const sha of hashes) {
     if (!stillNeeded.has(sha)) await tx.objectStore(STORES.photos).delete(sha);
@@ -83,7 +89,7 @@ async function dropUnusedPhotos(tx, hashes) {
 /** The server has it: forget the record and the photos nothing else still needs. */
 async function acknowledge(store, clientId) {
   const db = await openAppDb();
-  const tx = db.transaction([STORES.reports, STORES.actions, STORES.photos], 'readwrite');
+  const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
   const record = await tx.objectStore(store).get(clientId);
   if (record) {
     await tx.objectStore(store).delete(clientId);
@@ -109,7 +115,7 @@ export async function markPhotoUploaded(sha256, uploaded = true) {
 /** Replace a report the server refused (same clientId: nothing was stored under it) and queue it again. */
 export async function replaceReport(report, newPhotos) {
   const db = await openAppDb();
-  const tx = db.transaction([STORES.reports, STORES.actions, STORES.photos], 'readwrite');
+  const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
   const old = await tx.objectStore(STORES.reports).get(report.clientId);
   for (const photo of newPhotos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
   await tx.objectStore(STORES.reports).put(

@@ -244,7 +244,8 @@ export function mountCaptureForm(form, {onSaved}) {
   };
 }
 
-function withTimeout(promise, ms) {
+/** `promise`, or a rejection after `ms` (storage that never answers). */
+export function withTimeout(promise, ms) {
   let timer;
   const late = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`storage did not answer within ${ms / 1000} s`)), ms);

@@ -2,10 +2,12 @@
 // change feed. Runs on the page and in the service worker ('sync' event); a Web Lock keeps the two
 // from running at once. No DOM here (docs/sync-protocol.md).
 import {apiFetch, NeedsLogin, Refused} from '../api.js';
+import {refreshAssessment} from '../assessment.js';
 import {announce} from '../events.js';
 import {applyChanges, listCategories, refreshCategories} from '../feed.js';
 import {deleteMeta, deviceId, getMeta, setMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
+import * as visits from '../visits.js';
 
 const BATCH = 50;
 /** The Background Sync tag the page registers and the service worker answers. */
@@ -56,6 +58,7 @@ export async function runSync() {
   const mine = (items) => items.filter((i) => (i.owner ?? owner) === owner && i.state !== outbox.STATE.ATTENTION);
   const reports = mine(await outbox.listReports());
   const actions = mine(await outbox.listActions());
+  const queuedVisits = mine(await visits.listVisits());
   if (!(await listCategories()).length) await refreshCategories();
 
   const summary = {acknowledged: 0, attention: 0, retry: 0};
@@ -65,21 +68,27 @@ export async function runSync() {
     const chunk = {
       reports: await withPhotosUploaded(reports.splice(0, BATCH), outbox.updateReport),
       actions: await withPhotosUploaded(actions.splice(0, BATCH), outbox.updateAction),
+      visits: await withPhotosUploaded(queuedVisits.splice(0, BATCH), visits.updateVisit),
     };
-    const answer = await apiFetch('/api/v1/sync', {method: 'POST', json: {
+    const body = {
       device_id: await deviceId(),
       cursor: await getMeta('cursor', 0),
       sent_at: new Date().toISOString(),
       reports: chunk.reports.map(reportOnWire),
       actions: chunk.actions.map(actionOnWire),
-    }});
+    };
+    if (chunk.visits.length) body.visits = chunk.visits.map(visits.visitOnWire);
+    const answer = await apiFetch('/api/v1/sync', {method: 'POST', json: body});
     await applyResults(answer.results, outbox.updateReport, outbox.acknowledgeReport, summary);
     await applyResults(answer.action_results, outbox.updateAction, outbox.acknowledgeAction, summary);
+    await applyResults(answer.visit_results || [], visits.updateVisit, visits.acknowledgeVisit, summary);
     await applyChanges(answer.changes);
     await setMeta('cursor', answer.cursor);
-    more = answer.more || reports.length > 0 || actions.length > 0;
+    more = answer.more || reports.length > 0 || actions.length > 0 || queuedVisits.length > 0;
   }
   await setMeta('lastSyncAt', new Date().toISOString());
+  // Points, assignments and checklists for the 测评 tab, while the network is here.
+  await refreshAssessment();
   return summary;
 }
 
@@ -124,7 +133,7 @@ async function uploadPhotos(item, update) {
 async function applyResults(results, update, acknowledge, summary) {
   for (const result of results) {
     if (ACKNOWLEDGED.has(result.status)) {
-      await acknowledge(result.client_id);
+      await acknowledge(result.client_id, {status: result.status, visitId: result.visit_id, tickets: result.tickets});
       summary.acknowledged += 1;
     } else if (result.status === 'missing_photos') {
       // The server lost or never kept them: upload again at the next run.
@@ -134,7 +143,7 @@ async function applyResults(results, update, acknowledge, summary) {
     } else {
       // conflict or rejected: keep it, with the reason, until the inspector fixes or drops it.
       await update(result.client_id, {state: outbox.STATE.ATTENTION, progress: null,
-        reason: {code: result.status, ticketId: result.ticket_id}, errors: result.errors});
+        reason: {code: result.status, ticketId: result.ticket_id, visitId: result.visit_id}, errors: result.errors});
       summary.attention += 1;
     }
   }

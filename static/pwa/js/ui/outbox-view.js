@@ -1,13 +1,16 @@
-// The outbox screen: every report and action that waits, with its state and, when the server
+// The outbox screen: every report, action and visit that waits, with its state and, when the server
 // refused it, the reason and what the inspector can do (edit, send as new, delete).
 import {onAnnounce} from '../events.js';
 import {listCategories} from '../feed.js';
 import {currentLang, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
+import * as visits from '../visits.js';
 import {fill, fromTemplate} from './template.js';
+import {toast} from './toast.js';
+import {describeError} from './visit-words.js';
 
-export function mountOutboxView({onEdit}) {
+export function mountOutboxView({onEdit, onFixVisit}) {
   const list = document.querySelector('[data-field="outbox-list"]');
   const empty = document.querySelector('[data-field="outbox-empty"]');
 
@@ -16,8 +19,10 @@ export function mountOutboxView({onEdit}) {
     const categories = new Map((await listCategories()).map((c) => [c.code, c]));
     const reports = (await outbox.listReports()).map((record) => ({kind: 'report', record}));
     const actions = (await outbox.listActions()).map((record) => ({kind: 'action', record}));
-    const items = [...reports, ...actions].sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
-    list.replaceChildren(...items.map(({kind, record}) => card(kind, record, owner, categories)));
+    const queued = (await visits.listVisits()).map((record) => ({kind: 'visit', record}));
+    const items = [...reports, ...actions, ...queued].sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+    list.replaceChildren(...items.map(({kind, record}) => (kind === 'visit'
+      ? visitCard(record, owner) : card(kind, record, owner, categories))));
     empty.hidden = items.length > 0;
   }
 
@@ -52,6 +57,39 @@ export function mountOutboxView({onEdit}) {
     return item;
   }
 
+  function visitCard(record, owner) {
+    const item = fromTemplate('outbox-item');
+    item.dataset.clientId = record.clientId;
+    item.dataset.state = record.state;
+    item.dataset.kind = 'visit';
+    const fails = record.results.filter((result) => result.outcome === 'fail').length;
+    fill(item, {
+      title: t('outbox.visit', {point: `${record.pointName} (${record.pointCode})`}),
+      meta: `${new Date(record.finishedAt).toLocaleString()} · ${t('outbox.visit_items', {n: record.results.length, fails})}`
+        + ` · ${t('outbox.photos', {n: record.photos.length})}`,
+      state: stateText(record, owner),
+    });
+    item.querySelector('[data-slot="errors"]').replaceChildren(...(record.errors || []).map((error) =>
+      Object.assign(document.createElement('li'), {textContent: describeError(error, record)})));
+    const attention = record.state === outbox.STATE.ATTENTION;
+    const conflict = record.reason?.code === 'conflict';
+    const act = (slot, visible, label, handler) => {
+      const button = item.querySelector(`[data-slot="${slot}"]`);
+      button.hidden = !visible;
+      if (label) button.textContent = t(label);
+      button.addEventListener('click', handler);
+    };
+    act('edit', attention && !conflict, 'outbox.fix_visit', async () => {
+      if (await visits.reopenVisit(record.clientId)) onFixVisit();
+      else toast('assess.busy', {}, {error: true});
+    });
+    act('as-new', attention && conflict, 'outbox.visit_as_new', () => visits.requeueVisitAsNew(record.clientId));
+    act('discard', attention, null, () => {
+      if (confirm(t('outbox.discard_confirm'))) visits.discardVisit(record.clientId);
+    });
+    return item;
+  }
+
   onAnnounce('outbox-changed', render);
   onAnnounce('feed-changed', render);
   render();
@@ -64,7 +102,9 @@ function stateText(record, owner) {
   if (record.state !== outbox.STATE.ATTENTION) return t('outbox.waiting');
   const reason = record.reason || {};
   let why = reason.message || '';
-  if (reason.code === 'conflict') why = t('outbox.reason.conflict', {ticket: reason.ticketId});
+  if (reason.code === 'conflict') {
+    why = record.pointCode ? t('outbox.reason.visit_conflict') : t('outbox.reason.conflict', {ticket: reason.ticketId});
+  }
   if (reason.code === 'rejected') why = t('outbox.reason.rejected');
   if (reason.code === 'photo_lost') why = t('outbox.reason.photo_lost');
   return `${t('outbox.attention')}: ${why}`;

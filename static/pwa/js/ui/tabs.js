@@ -1,6 +1,6 @@
-// The three screens (capture, outbox, my reports) as tabs driven by the URL fragment.
+// The screens (capture, outbox, my reports, assessment) as tabs driven by the URL fragment.
 
-const SCREENS = ['capture', 'outbox', 'reports'];
+const SCREENS = ['capture', 'outbox', 'reports', 'assess'];
 
 export function showScreen(name) {
   const current = SCREENS.includes(name) ? name : 'capture';
