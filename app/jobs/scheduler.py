@@ -29,7 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.jobs import lease, tasks
+from app.jobs import assessment_reminders, lease, tasks
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
 from app.timeutil import now_utc
@@ -50,6 +50,9 @@ def job_table(config) -> list[dict]:
         # Every 10 minutes; the job itself sends once a day at DIGEST_HOUR (and catches up after downtime).
         {"id": "daily_digest", "func": tasks.daily_digest, "trigger": "cron", "minute": "*/10"},
         {"id": "cleanup_uploads", "func": tasks.cleanup_uploads, "trigger": "interval", "hours": 1},
+        # Drawn points not visited yet, the day before a draw is due and on it (once a day, from DIGEST_HOUR).
+        {"id": "draw_reminders", "func": assessment_reminders.remind_draw_assignees, "trigger": "cron",
+         "minute": "*/10"},
         {"id": "send_email", "func": tasks.send_email, "trigger": "interval", "minutes": 1},
     ]
 

@@ -121,4 +121,10 @@ def describe(row: Notification) -> tuple[str, list[str]]:
         english = get_locale() is not None and get_locale().language == "en"
         department = (english and d.get("department_en")) or d.get("department", "")
         return _("Daily digest for %(department)s, %(day)s", department=department, day=d.get("day", "")), lines
+    if row.kind == "draw_due":  # app/jobs/assessment_reminders.py
+        title = _("Draw %(name)s is due today: %(n)d point(s) not visited yet", name=d.get("draw", ""),
+                  n=d.get("count", 0)) if d.get("when") == "today" else \
+            _("Draw %(name)s is due tomorrow: %(n)d point(s) not visited yet", name=d.get("draw", ""),
+              n=d.get("count", 0))
+        return title, [_("Points: %(codes)s", codes=_cases(d))]
     return row.kind, []
