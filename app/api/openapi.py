@@ -82,6 +82,19 @@ REPORT = {
 }
 
 NULLABLE_NUMBER = {"type": ["number", "null"]}
+VISIT = {"type": "object", "required": ["client_id", "point_code", "checklist_version", "started_at", "finished_at",
+                                       "results"],
+         "description": "an assessment visit (docs/sync-protocol.md, Visits)", "properties": {
+             "client_id": {"type": "string", "format": "uuid"}, "point_code": {"type": "string"},
+             "checklist_version": {"type": "integer", "minimum": 1},
+             "started_at": {"type": "string", "format": "date-time"},
+             "finished_at": {"type": "string", "format": "date-time"},
+             "lat": {"type": ["number", "null"]}, "lon": {"type": ["number", "null"]},
+             "accuracy_m": {"type": ["number", "null"]},
+             "results": {"type": "array", "maxItems": 200, "items": {
+                 "type": "object", "required": ["item_code", "outcome"], "properties": {
+                     "item_code": {"type": "string"}, "outcome": {"enum": ["pass", "fail", "na"]},
+                     "note": {"type": "string"}, "photos": {"type": "array", "items": {"type": "string"}}}}}}}
 POINT = {"type": "object", "required": ["code", "name", "location_type", "lat", "lon", "area_code",
                                         "department_code", "last_visited_at"], "properties": {
     "code": {"type": "string"}, "name": {"type": "string"}, "location_type": {"type": "string"},
@@ -211,7 +224,8 @@ def document() -> dict:
                 "device_id": {"type": "string"}, "cursor": {"type": "integer", "minimum": 0},
                 "sent_at": {"type": "string", "format": "date-time"},
                 "reports": {"type": "array", "maxItems": 50, "items": REPORT},
-                "actions": {"type": "array", "maxItems": 50, "items": {"type": "object"}}}})},
+                "actions": {"type": "array", "maxItems": 50, "items": {"type": "object"}},
+                "visits": {"type": "array", "maxItems": 50, "items": VISIT}}})},
             "responses": _ok("one result per item, changes and a new cursor", {
                 "type": "object", "required": ["results", "changes", "cursor"]})}},
         "/points": {"get": {"summary": "Inspection points (a department: its own), optionally near a position",
@@ -232,6 +246,21 @@ def document() -> dict:
                             "schema": {"type": "string", "format": "date"}},
                            _query("draw", {"type": "integer", "minimum": 1})],
             "responses": _ok("the score", SCORE)}},
+        "/assessment/visits": {"get": {
+            "summary": "Visits started in a period (supervisors: all; an inspector: its own), newest first",
+            "parameters": [{"name": "start", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}},
+                           {"name": "end", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}},
+                           _query("flagged", {"type": "boolean"}, "only visits far from their point (or not)"),
+                           PAGE],
+            "responses": _ok("a page of visits", {"type": "object", "required": ["visits", "total"]})}},
+        "/assessment/visits/{visit_id}/void": {"post": {
+            "summary": "Void a wrong visit, with a reason (supervisors and admins): it no longer counts",
+            "parameters": [_path_int("visit_id")],
+            "requestBody": {"required": True, **_json({"type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}})},
+            "responses": _ok("the voided visit")}},
         "/ranking": {"get": {
             "summary": "The department ranking (通报) of a period (supervisors and admins)",
             "parameters": [{"name": "start", "in": "query", "required": True,

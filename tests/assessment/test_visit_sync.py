@@ -2,6 +2,7 @@
 ticket through the one intake (repeat linking included), exactly once however the phone resends."""
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -15,6 +16,8 @@ from app.services.reports import intake
 from tests.assessment.conftest import box_around, offset
 from tests.assessment.visit_json import AT, counts, toilet, visit_json
 from tests.factories import SEAT
+from tests.live_server import live_server
+from tests.sync import test_sync_cut_connection as cut_helpers
 from tests.sync.conftest import report_json
 
 
@@ -349,3 +352,30 @@ def test_a_supervisor_may_sync_a_visit_as_the_sync_endpoint_allows(api, create_u
         visit_json(point.code, version.version, {"A1": "pass", "A2": "pass", "A3": "na"})]})
     assert resp.status_code == 200 and resp.json["visit_results"][0]["status"] == "created"
     assert db.session.scalar(sa.select(Visit.inspector_id)) == supervisor.id
+
+
+# --- the network cut mid-upload (the proxy of tests/sync/test_sync_cut_connection.py) ----------
+
+def test_a_visit_cut_mid_upload_or_whose_answer_is_lost_is_stored_exactly_once(app, api, inspector, site, photos):
+    token = api(inspector).token
+    sent = [_mixed(site, photos),
+            visit_json(site[0].code, site[1].version, {"A1": "pass", "A2": "pass", "A3": "pass"})]
+    body = json.dumps({"device_id": "phone-1", "visits": sent}).encode()
+    request = cut_helpers._raw_request(token, body)
+    db.session.commit()  # SQLite: hold no transaction while the live server writes
+    with live_server(app) as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        # cut in the middle of the body: the server never sees a whole request and stores nothing
+        proxy = cut_helpers.CutProxy(port, request_bytes=len(request) - len(body) // 2)
+        assert b"HTTP/1.1 200" not in cut_helpers._send_through(proxy, request)
+        assert counts() == {"Visit": 0, "VisitResult": 0, "Ticket": 0, "Report": 0}
+        # whole this time, but the answer is lost after the commit: the phone does not know
+        proxy = cut_helpers.CutProxy(port, drop_response=True)
+        assert cut_helpers._send_through(proxy, request) == b""
+        assert counts() == {"Visit": 2, "VisitResult": 6, "Ticket": 2, "Report": 2}
+        retried = cut_helpers._post(base_url, token, body)["visit_results"]
+    assert [r["status"] for r in retried] == ["already_synced", "already_synced"]
+    stored = db.session.scalars(sa.select(Visit).order_by(Visit.id)).all()
+    assert [r["visit_id"] for r in retried] == [v.id for v in stored]
+    assert retried[0]["tickets"] == {r.item_code: r.ticket_id for r in stored[0].results if r.ticket_id}
+    assert counts() == {"Visit": 2, "VisitResult": 6, "Ticket": 2, "Report": 2}

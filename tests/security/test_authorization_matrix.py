@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +20,9 @@ from PIL import Image
 from app.extensions import db
 from app.models import Notification, Report
 from app.services.accounts.users import issue_device_token
+from app.services.assessment import checklists, visits
 from app.services.photos import store as photos
+from app.timeutil import now_utc
 from tests.factories import PASSWORD, SEAT, actor_of
 
 # One short name per role keeps the table readable.
@@ -38,6 +42,7 @@ class World:
     notification_id: int
     users: dict
     new_photo: bytes = field(default=b"")
+    visit_id: int = 0  # an assessment visit by the inspector
 
     def case(self):
         return self.ticket.case_number
@@ -124,6 +129,7 @@ MATRIX: dict[str, Call] = {
     "web.supervise_map": Call("GET", lambda w: "/supervise/map", page(**SUPERVISORS_ONLY)),
     "web.supervise_ranking": Call("GET", lambda w: "/supervise/ranking", page(**SUPERVISORS_ONLY)),
     "web.supervise_ranking_csv": Call("GET", lambda w: "/supervise/ranking.csv", page(**SUPERVISORS_ONLY)),
+    "web.supervise_bulletin": Call("GET", lambda w: "/supervise/bulletin.docx?days=7", page(**SUPERVISORS_ONLY)),
     "web.supervise_ranking_xlsx": Call("GET", lambda w: "/supervise/ranking.xlsx", page(**SUPERVISORS_ONLY)),
     "web.supervise_export": Call("GET", lambda w: "/supervise/export.csv", page(**SUPERVISORS_ONLY)),
     "web.supervise_slips": Call("GET", lambda w: f"/supervise/slips.pdf?ids={T(w)}", page(**SUPERVISORS_ONLY)),
@@ -153,6 +159,11 @@ MATRIX: dict[str, Call] = {
     "admin.area_update": Call("POST", lambda w: f"/admin/areas/{w.ticket.area_id}", page(302, **ADMIN_ONLY),
                               body=lambda w: {"department": "XZ-CGZ"}),
     "admin.audit_log": Call("GET", lambda w: "/admin/audit", page(**ADMIN_ONLY)),
+    "admin.api_key_list": Call("GET", lambda w: "/admin/api-keys", page(**ADMIN_ONLY)),
+    "admin.api_key_create": Call("POST", lambda w: "/admin/api-keys", page(200, **ADMIN_ONLY),
+                                 body=lambda w: {"name": "matrix-hotline"}),
+    "admin.api_key_revoke": Call("POST", lambda w: "/admin/api-keys/revoke", page(302, **ADMIN_ONLY),
+                                 body=lambda w: {"name": "matrix-hotline"}),
     # the JSON API
     "api.openapi_document": Call("GET", lambda w: "/api/v1/openapi.json", api(200, anonymous=200)),
     "api.list_categories": Call("GET", lambda w: "/api/v1/categories", api()),
@@ -187,6 +198,8 @@ MATRIX: dict[str, Call] = {
     # the mock field assessment (decision 0007): a department sees its own points and points lost
     "api.list_points": Call("GET", lambda w: "/api/v1/points", api()),
     "api.get_checklist": Call("GET", lambda w: "/api/v1/checklists/NMSC", api()),
+    "api.get_ranking": Call("GET", lambda w: "/api/v1/ranking?start=2026-01-01&end=2026-01-31",
+                            api(**SUPERVISORS_ONLY)),
     "api.assessment_score": Call("GET", lambda w: "/api/v1/assessment/score?start=2026-01-01&end=2026-01-31",
                                  api(inspector=403, other_inspector=403)),
     # random draws (issue 14 §4): the campaign office's; an inspector sees its own assignments only
@@ -200,6 +213,10 @@ MATRIX: dict[str, Call] = {
                             api(**SUPERVISORS_ONLY), body=lambda w: {}),
     "api.my_assignments": Call("GET", lambda w: "/api/v1/assessment/assignments",
                                api(department=403, other_department=403)),
+    "api.list_visits": Call("GET", lambda w: "/api/v1/assessment/visits?start=2026-01-01&end=2026-01-31",
+                            api(department=403, other_department=403)),
+    "api.void_visit": Call("POST", lambda w: f"/api/v1/assessment/visits/{w.visit_id}/void",
+                           api(404, inspector=403, supervisor=200, admin=(200, 409)), body=lambda w: {"reason": "x"}),
     "sync.sync": Call("POST", lambda w: "/api/v1/sync", api(200, department=403, other_department=403),
                       body=lambda w: {"device_id": "matrix", "cursor": 0, "reports": []}),
     # Open311: reads and writes need an api_key (OPEN311_PUBLIC is off)
@@ -247,7 +264,20 @@ def world(create_user, report):
     note = Notification(user_id=users[S].id, kind="escalated", ticket_id=ticket.id, data={})
     db.session.add(note)
     db.session.commit()
-    return World(ticket, repeat, photo.sha256, note.id, users, new_photo=_jpeg(2))
+    visit = _visit(users[I])
+    return World(ticket, repeat, photo.sha256, note.id, users, new_photo=_jpeg(2), visit_id=visit)
+
+
+def _visit(inspector) -> int:
+    """An all-pass visit of a seeded market by `inspector`, through the service the sync uses."""
+    version = checklists.current_version("NMSC")
+    started = now_utc() - timedelta(hours=1)
+    answer = visits.receive(visits.IncomingVisit(
+        str(uuid.uuid4()), "CGZ-NMSC-01", version.version, started, started + timedelta(minutes=10),
+        tuple(visits.IncomingResult(item.code, "pass") for item in version.items), 29.958, 119.952, 5.0),
+        actor_of(inspector), now_utc())
+    db.session.commit()
+    return answer.visit_id
 
 
 def _client_for(app, role: str, world: World, csrf: bool):
