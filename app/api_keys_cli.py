@@ -26,8 +26,9 @@ def create(name: str) -> None:
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
+    name = issued.key.name
     db.session.commit()
-    click.echo(f"API key for {issued.key.name} (shown once, keep it safe): {issued.secret}")
+    click.echo(f"API key for {name} (shown once, keep it safe): {issued.secret}")
 
 
 @api_keys_cli.command("revoke")
@@ -39,8 +40,9 @@ def revoke(name: str) -> None:
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
+    name, revoked_at = key.name, key.revoked_at
     db.session.commit()
-    click.echo(f"API key {key.name} revoked at {_when(key.revoked_at)}.")
+    click.echo(f"API key {name} revoked at {_when(revoked_at)}.")
 
 
 @api_keys_cli.command("list")
@@ -52,3 +54,4 @@ def list_keys() -> None:
     for key in keys:
         state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
         click.echo(f"{key.name}\t{state}\tcreated {_when(key.created_at)}\tlast used {_when(key.last_used_at)}")
+    db.session.rollback()  # end the read: a long-lived caller (a test, a shell) must not hold a lock

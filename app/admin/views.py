@@ -177,3 +177,6 @@ def audit_log():
     entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()
     names = dict(db.session.execute(sa.select(User.id, User.username)).all())
     return render_template("admin/audit.html", entries=entries, names=names)
+
+
+import app.admin.api_keys  # noqa: E402,F401  (its views attach to bp)
