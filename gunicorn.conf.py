@@ -1,0 +1,41 @@
+"""gunicorn settings for Xuncha: `gunicorn -c gunicorn.conf.py wsgi:app` (README, deploy/xuncha-web.service).
+
+Prometheus multiprocess mode (app/ops/metrics.py): every worker writes its metrics to files in
+PROMETHEUS_MULTIPROC_DIR, which must be set before a worker imports the app, and be emptied when the
+server starts (old files would add yesterday's counts to today's). A worker that exits is marked
+dead, so its gauges stop counting while its counters and histograms stay in the totals.
+Override bind and workers with GUNICORN_BIND and WEB_CONCURRENCY.
+"""
+import os
+import shutil
+import tempfile
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 60  # a 25 MB photo over a slow link is buffered by nginx first; the app itself answers fast
+graceful_timeout = 30
+accesslog = None  # the app logs every request itself, as JSON with its request id (app/ops/logging.py)
+errorlog = "-"
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # No folder given (systemd gives /run/xuncha/metrics): a fresh private one for this server.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="xuncha-metrics-")
+
+
+def on_starting(server):
+    """Once, in the master, before any worker: start from an empty metrics folder."""
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        target = os.path.join(path, name)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
