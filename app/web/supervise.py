@@ -13,7 +13,7 @@ from app.labels import STATUS_LABELS
 from app.models import Area, Category, Department, Role, TicketStatus
 from app.params import date_arg, ticket_filter, whole_number
 from app.security import current_actor, page_auth
-from app.services.supervision import exports, kpis, ranking, slips
+from app.services.supervision import bulletin, bulletin_docx, bulletin_pdf, exports, kpis, ranking, slips
 from app.services.supervision.kpis import Period
 from app.timeutil import now_utc, to_local
 from app.web import bp
@@ -22,6 +22,7 @@ from app.web.downloads import attachment
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 PERIOD_DAYS = (7, 30, 90, 365)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _period(now: datetime) -> Period:
@@ -119,6 +120,20 @@ def supervise_ranking_csv():
     rules = ranking.RankingRules.from_config(current_app.config)
     data = exports.ranking_csv(ranking.department_ranking(period, now, rules))
     return Response(data.encode("utf-8"), mimetype="text/csv", headers=_ranking_download(period, "csv"))
+
+
+@bp.get("/supervise/bulletin.<any(docx, pdf):fmt>")
+@page_auth(*SUPERVISORS)
+def supervise_bulletin(fmt: str):
+    """The weekly 通报 of a period (?start=&end=, else ?days=), as Word to edit or PDF to file."""
+    now = now_utc()
+    period = _period(now)
+    document = bulletin.build(period, now, ranking.RankingRules.from_config(current_app.config),
+                              bulletin.Thresholds.from_config(current_app.config))
+    issuer = bulletin.issuer(current_app.config.get("CAMPAIGN_OFFICE_CODE", "CCB"))
+    render = bulletin_docx.render if fmt == "docx" else bulletin_pdf.render
+    mimetype = DOCX if fmt == "docx" else "application/pdf"
+    return Response(render(document, issuer), mimetype=mimetype, headers=_ranking_download(period, fmt))
 
 
 @bp.get("/supervise/export.<any(csv, xlsx):fmt>")

@@ -159,6 +159,23 @@ MATRIX: dict[str, Call] = {
     "admin.area_update": Call("POST", lambda w: f"/admin/areas/{w.ticket.area_id}", page(302, **ADMIN_ONLY),
                               body=lambda w: {"department": "XZ-CGZ"}),
     "admin.audit_log": Call("GET", lambda w: "/admin/audit", page(**ADMIN_ONLY)),
+    # the mock assessment's points, weights and checklists (a seeded point and type)
+    "admin.point_list": Call("GET", lambda w: "/admin/points", page(**ADMIN_ONLY)),
+    "admin.point_create": Call("POST", lambda w: "/admin/points", page(302, **ADMIN_ONLY), body=lambda w: {
+        "code": "MATRIX-1", "name": "x", "location_type": "NMSC", "lat": "29.975", "lon": "119.95",
+        "department_code": "SJJ"}),
+    "admin.point_edit": Call("GET", lambda w: "/admin/points/CGZ-NMSC-01", page(**ADMIN_ONLY)),
+    "admin.point_update": Call("POST", lambda w: "/admin/points/CGZ-NMSC-01", page(302, **ADMIN_ONLY),
+                               body=lambda w: {"name": "x", "location_type": "NMSC", "lat": "29.958",
+                                               "lon": "119.952", "department_code": "SJJ"}),
+    "admin.point_set_active": Call("POST", lambda w: "/admin/points/CGZ-NMSC-01/active", page(302, **ADMIN_ONLY),
+                                   body=lambda w: {"active": "0"}),
+    "admin.location_type_list": Call("GET", lambda w: "/admin/location-types", page(**ADMIN_ONLY)),
+    "admin.location_type_weight": Call("POST", lambda w: "/admin/location-types/NMSC/weight",
+                                       page(302, **ADMIN_ONLY), body=lambda w: {"weight": "2"}),
+    "admin.checklist_edit": Call("GET", lambda w: "/admin/checklists/NMSC", page(**ADMIN_ONLY)),
+    "admin.checklist_save": Call("POST", lambda w: "/admin/checklists/NMSC", page(302, **ADMIN_ONLY), body=lambda w: {
+        "item-0-code": "M1", "item-0-text_zh": "x", "item-0-category_code": "09009", "item-0-deduction": "5"}),
     "admin.api_key_list": Call("GET", lambda w: "/admin/api-keys", page(**ADMIN_ONLY)),
     "admin.api_key_create": Call("POST", lambda w: "/admin/api-keys", page(200, **ADMIN_ONLY),
                                  body=lambda w: {"name": "matrix-hotline"}),

@@ -184,9 +184,22 @@ class _State:
     on_time: bool | None  # of the last resolution
 
 
-def _counts(period: Period, as_of: datetime) -> dict[int, Counts]:
-    """N, A, B, R, O and the penalties' counts per department, in two queries (tickets, then the
-    history of those changed since `as_of`)."""
+@dataclass(frozen=True)
+class Fact:
+    """What one ticket of N contributes: the bulletin lists the overdue and the reworked ones."""
+
+    ticket_id: int
+    department_id: int
+    resolved: bool
+    on_time: bool
+    reopenings: int
+    overdue: bool
+    urgent: bool
+
+
+def facts(period: Period, as_of: datetime) -> list[Fact]:
+    """The tickets of N of every unit, in two queries (tickets, then the history of those changed
+    since `as_of`)."""
     open_now = Ticket.status.not_in([*RESOLVED, *NOT_COUNTED])
     candidates = db.session.execute(
         sa.select(Ticket.id, Ticket.department_id, Ticket.due_at, Ticket.status, Ticket.rework_count,
@@ -197,7 +210,7 @@ def _counts(period: Period, as_of: datetime) -> dict[int, Counts]:
     ).all()
     changed = {row.id for row in candidates if row.updated_at > as_of}
     history = _states_at(changed, as_of)
-    counts: dict[int, Counts] = defaultdict(Counts)
+    out = []
     for row in candidates:
         state = history.get(row.id) if row.id in changed else _State(
             str(row.status), row.rework_count, row.resolved_on_time)
@@ -207,14 +220,23 @@ def _counts(period: Period, as_of: datetime) -> dict[int, Counts]:
         overdue = not resolved and row.due_at < as_of
         if row.due_at < period.start and not overdue:
             continue  # due before the period and handled (or not yet late) by its end
-        unit = counts[row.department_id]
+        out.append(Fact(row.id, row.department_id, resolved, resolved and bool(state.on_time), state.reopenings,
+                        overdue, row.sla_hours <= URGENT_HOURS))
+    return out
+
+
+def _counts(period: Period, as_of: datetime) -> dict[int, Counts]:
+    """N, A, B, R, O and the penalties' counts per department."""
+    counts: dict[int, Counts] = defaultdict(Counts)
+    for fact in facts(period, as_of):
+        unit = counts[fact.department_id]
         unit.n += 1
-        unit.resolved += resolved
-        unit.on_time += resolved and bool(state.on_time)
-        unit.reworked += state.reopenings >= 1
-        unit.overdue += overdue
-        unit.urgent_overdue += overdue and row.sla_hours <= URGENT_HOURS
-        unit.reworked_often += state.reopenings >= REWORK_PENALISED
+        unit.resolved += fact.resolved
+        unit.on_time += fact.on_time
+        unit.reworked += fact.reopenings >= 1
+        unit.overdue += fact.overdue
+        unit.urgent_overdue += fact.overdue and fact.urgent
+        unit.reworked_often += fact.reopenings >= REWORK_PENALISED
     return counts
 
 

@@ -75,13 +75,20 @@ def sections_for(now: datetime, *, department_codes: list[str] | None = None,
 
 def before_photos(ticket_ids: list[int]) -> dict[int, Path]:
     """The first before photo's web derivative of each ticket, where the file exists."""
+    return ticket_photos(ticket_ids, PhotoKind.BEFORE)
+
+
+def ticket_photos(ticket_ids: list[int], kind: PhotoKind, *, latest: bool = False) -> dict[int, Path]:
+    """The first (or the latest) photo of `kind` of each ticket, as its EXIF-free web derivative,
+    where that file exists."""
     if not ticket_ids:
         return {}
     store = MediaStore.from_config()
+    order = TicketPhoto.id.desc() if latest else TicketPhoto.id
     rows = db.session.execute(
         sa.select(TicketPhoto.ticket_id, TicketPhoto.photo_sha256)
-        .where(TicketPhoto.ticket_id.in_(ticket_ids), TicketPhoto.kind == PhotoKind.BEFORE)
-        .order_by(TicketPhoto.ticket_id, TicketPhoto.id)).all()
+        .where(TicketPhoto.ticket_id.in_(ticket_ids), TicketPhoto.kind == kind)
+        .order_by(TicketPhoto.ticket_id, order)).all()
     out: dict[int, Path] = {}
     for ticket_id, sha in rows:
         path = store.path("web", sha)
