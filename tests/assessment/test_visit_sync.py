@@ -177,7 +177,7 @@ def test_a_fail_without_a_photo_rejects_the_visit_with_the_item_and_stores_nothi
     assert answer["status"] == "rejected" and answer["visit_id"] is None and answer["tickets"] == {}
     [problem] = answer["errors"]
     assert problem["field"] == "results[1].photos" and problem["code"] == "photo_required"
-    assert problem["item_code"] == "A2" and problem["message"]
+    assert problem["item_code"] == "A2" and problem["message"] == "不合格项至少需要一张照片。"  # zh-CN by default
     assert counts() == {"Visit": 0, "VisitResult": 0, "Ticket": 0, "Report": 0}
 
 
@@ -379,3 +379,10 @@ def test_a_visit_cut_mid_upload_or_whose_answer_is_lost_is_stored_exactly_once(a
     assert [r["visit_id"] for r in retried] == [v.id for v in stored]
     assert retried[0]["tickets"] == {r.item_code: r.ticket_id for r in stored[0].results if r.ticket_id}
     assert counts() == {"Visit": 2, "VisitResult": 6, "Ticket": 2, "Report": 2}
+
+
+def test_the_reasons_are_in_the_callers_language(phone, site):
+    point, version = site
+    sent = visit_json(point.code, version.version, {"A1": ("fail", []), "A2": "pass", "A3": "na"})
+    resp = phone.post("/api/v1/sync?lang=en", json={"visits": [sent]})
+    assert resp.json["visit_results"][0]["errors"][0]["message"] == "A failed item needs at least one photo."
