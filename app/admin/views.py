@@ -180,3 +180,4 @@ def audit_log():
 
 
 import app.admin.api_keys  # noqa: E402,F401  (its views attach to bp)
+from app.admin import assessment  # noqa: E402,F401  (points, weights and checklists of the mock assessment)
