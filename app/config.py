@@ -77,6 +77,12 @@ class Config:
     RANKING_WEIGHTS = _env_weights("RANKING_WEIGHTS")
     RANKING_MIN_SAMPLE = _env_int("RANKING_MIN_SAMPLE", 5)  # fewer tickets: 样本不足, not ranked
     CAMPAIGN_OFFICE_CODE = os.environ.get("CAMPAIGN_OFFICE_CODE", "CCB")  # the office that is not ranked
+    # The weekly 通报 (app/services/supervision/bulletin.py): who is named for criticism, and whether the
+    # scheduler puts last week's into the campaign office's notification centre on Mondays.
+    BULLETIN_CRITICISE_BELOW = _env_float("BULLETIN_CRITICISE_BELOW", 60.0)  # a ranked unit scoring less
+    BULLETIN_CRITICISE_OVERDUE = _env_int("BULLETIN_CRITICISE_OVERDUE", 5)  # or this many overdue tickets
+    BULLETIN_WEEKLY = _env_bool("BULLETIN_WEEKLY", False)
+    BULLETIN_HOUR = _env_int("BULLETIN_HOUR", 8)  # local hour on Mondays
 
     # Babel: Chinese by default, English on request.
     BABEL_DEFAULT_LOCALE = "zh_CN"

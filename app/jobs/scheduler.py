@@ -29,7 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.jobs import assessment_reminders, lease, tasks
+from app.jobs import assessment_reminders, lease, tasks, weekly_bulletin
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
 from app.timeutil import now_utc
@@ -53,6 +53,8 @@ def job_table(config) -> list[dict]:
         # Drawn points not visited yet, the day before a draw is due and on it (once a day, from DIGEST_HOUR).
         {"id": "draw_reminders", "func": assessment_reminders.remind_draw_assignees, "trigger": "cron",
          "minute": "*/10"},
+        # Mondays from BULLETIN_HOUR, when BULLETIN_WEEKLY is on: last week's 通报 to the campaign office.
+        {"id": "weekly_bulletin", "func": weekly_bulletin.send_weekly_bulletin, "trigger": "cron", "minute": "*/10"},
         {"id": "send_email", "func": tasks.send_email, "trigger": "interval", "minutes": 1},
     ]
 

@@ -35,6 +35,8 @@ def notification_open(notification_id: int):
     db.session.commit()
     if row.ticket_id:
         return redirect(url_for("web.ticket_detail", ticket_id=row.ticket_id))
+    if row.kind == "bulletin" and (row.data or {}).get("start"):
+        return redirect(url_for("web.supervise_bulletin", fmt="docx", start=row.data["start"], end=row.data["end"]))
     return redirect(url_for("web.notification_list"))
 
 

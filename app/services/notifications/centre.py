@@ -127,4 +127,12 @@ def describe(row: Notification) -> tuple[str, list[str]]:
             _("Draw %(name)s is due tomorrow: %(n)d point(s) not visited yet", name=d.get("draw", ""),
               n=d.get("count", 0))
         return title, [_("Points: %(codes)s", codes=_cases(d))]
+    if row.kind == "bulletin":  # app/jobs/weekly_bulletin.py
+        english = get_locale() is not None and get_locale().language == "en"
+        named = d.get("criticised_en" if english else "criticised") or []
+        lines = [_("Units ranked: %(n)d", n=d.get("ranked", 0)),
+                 _("Named for criticism: %(names)s", names=", ".join(named)) if named
+                 else _("No unit is named for criticism in this period.")]
+        return _("Bulletin for %(start)s to %(end)s: open it to edit and send", start=d.get("start", ""),
+                 end=d.get("end", "")), lines
     return row.kind, []
