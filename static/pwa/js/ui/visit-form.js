@@ -19,10 +19,19 @@ export function mountVisitForm(form, {watch, onFinished, onLeave}) {
   let draft = null;
   let previews = []; // object URLs of the current item's photos
 
+  let writing = 0; // draft writes not yet committed: data-saved says when all of them are on disk
+
   const result = () => draft.results[draft.current];
-  const persist = (newPhotos = []) => visits.saveDraft(draft, newPhotos).then((saved) => {
-    if (draft?.clientId === saved.clientId) draft.photos = saved.photos;
-  }).catch(storageError);
+  const persist = (newPhotos = []) => {
+    writing += 1;
+    form.dataset.saved = 'false';
+    return visits.saveDraft(draft, newPhotos).then((saved) => {
+      if (draft?.clientId === saved.clientId) draft.photos = saved.photos;
+    }).catch(storageError).finally(() => {
+      writing -= 1;
+      if (!writing) form.dataset.saved = 'true';
+    });
+  };
 
   function renderHeader() {
     field('visit-point').textContent = `${draft.pointName} (${draft.pointCode})`;
