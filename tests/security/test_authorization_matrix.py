@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,9 +18,8 @@ from PIL import Image
 from app.extensions import db
 from app.models import Notification, Report
 from app.services.accounts.users import issue_device_token
-from app.services.assessment import checklists, visits
 from app.services.photos import store as photos
-from app.timeutil import now_utc
+from tests.assessment.visit_json import seeded_visit
 from tests.factories import PASSWORD, SEAT, actor_of
 
 # One short name per role keeps the table readable.
@@ -136,6 +133,14 @@ MATRIX: dict[str, Call] = {
     "web.assessment_score_page": Call("GET", lambda w: "/supervise/assessment", page(**SUPERVISORS_ONLY)),
     "web.assessment_score_xlsx": Call("GET", lambda w: "/supervise/assessment/score.xlsx", page(**SUPERVISORS_ONLY)),
     "web.assessment_score_pdf": Call("GET", lambda w: "/supervise/assessment/score.pdf", page(**SUPERVISORS_ONLY)),
+    "web.draw_list": Call("GET", lambda w: "/supervise/assessment/draws", page(**SUPERVISORS_ONLY)),
+    "web.draw_create": Call("POST", lambda w: "/supervise/assessment/draws", page(303, **SUPERVISORS_ONLY),
+                            body=lambda w: {"name": "matrix", "per_type": "1"}),
+    "web.draw_detail": Call("GET", lambda w: f"/supervise/assessment/draws/{DRAW(w)}", page(**SUPERVISORS_ONLY)),
+    "web.draw_assign": Call("POST", lambda w: f"/supervise/assessment/draws/{DRAW(w)}/assign",
+                            page(303, **SUPERVISORS_ONLY), body=lambda w: {"mode": "even"}),
+    "web.draw_cancel": Call("POST", lambda w: f"/supervise/assessment/draws/{DRAW(w)}/cancel",
+                            page(303, **SUPERVISORS_ONLY), body=lambda w: {}),
     # administration
     "admin.overview": Call("GET", lambda w: "/admin/", page(**ADMIN_ONLY)),
     "admin.user_list": Call("GET", lambda w: "/admin/users", page(**ADMIN_ONLY)),
@@ -281,20 +286,7 @@ def world(create_user, report):
     note = Notification(user_id=users[S].id, kind="escalated", ticket_id=ticket.id, data={})
     db.session.add(note)
     db.session.commit()
-    visit = _visit(users[I])
-    return World(ticket, repeat, photo.sha256, note.id, users, new_photo=_jpeg(2), visit_id=visit)
-
-
-def _visit(inspector) -> int:
-    """An all-pass visit of a seeded market by `inspector`, through the service the sync uses."""
-    version = checklists.current_version("NMSC")
-    started = now_utc() - timedelta(hours=1)
-    answer = visits.receive(visits.IncomingVisit(
-        str(uuid.uuid4()), "CGZ-NMSC-01", version.version, started, started + timedelta(minutes=10),
-        tuple(visits.IncomingResult(item.code, "pass") for item in version.items), 29.958, 119.952, 5.0),
-        actor_of(inspector), now_utc())
-    db.session.commit()
-    return answer.visit_id
+    return World(ticket, repeat, photo.sha256, note.id, users, new_photo=_jpeg(2), visit_id=seeded_visit(users[I]))
 
 
 def _client_for(app, role: str, world: World, csrf: bool):
