@@ -246,6 +246,36 @@ def document() -> dict:
                             "schema": {"type": "string", "format": "date"}},
                            _query("draw", {"type": "integer", "minimum": 1})],
             "responses": _ok("the score", SCORE)}},
+        # Random draws (issue 14 §4): supervisors and admins; an inspector reads its own assignments.
+        "/assessment/draws": {
+            "post": {"summary": "Draw N points per location type (or {type: N}), spread over the areas, by seed",
+                     "requestBody": {"required": True, **_json({"type": "object", "required": ["name", "per_type"],
+                                                                "properties": {
+                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                         "per_type": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 500},
+                                                {"type": "object", "additionalProperties": {
+                                                    "type": "integer", "minimum": 1, "maximum": 500}}]},
+                         "seed": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
+                         "due": {"type": "string", "format": "date"}}})},
+                     "responses": _ok("the draw", {"type": "object", "required": ["id", "seed", "points"]},
+                                      status="201")},
+            "get": {"summary": "Draws, newest first, with their progress", "responses": _ok("draws")}},
+        "/assessment/draws/{draw_id}": {"get": {
+            "summary": "A draw's points (type, area, assignee, visited_at) and progress per type and inspector",
+            "parameters": [_path_int("draw_id")], "responses": _ok("the draw")}},
+        "/assessment/draws/{draw_id}/assign": {"post": {
+            "summary": "Assign by hand {\"assignments\": {point code: username or null}} or {\"mode\": \"even\"}",
+            "parameters": [_path_int("draw_id")],
+            "requestBody": {"required": True, **_json({"type": "object", "properties": {
+                "assignments": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+                "mode": {"enum": ["even"]}, "inspectors": {"type": "array", "items": {"type": "string"}}}})},
+            "responses": _ok("how many changed")}},
+        "/assessment/draws/{draw_id}/cancel": {"post": {
+            "summary": "Cancel a draw: no more reminders or assignments", "parameters": [_path_int("draw_id")],
+            "responses": _ok("the draw")}},
+        "/assessment/assignments": {"get": {
+            "summary": "The caller's assigned points of open draws, with the fields of GET /points",
+            "responses": _ok("assignments", {"type": "object", "required": ["assignments"]})}},
         "/assessment/visits": {"get": {
             "summary": "Visits started in a period (supervisors: all; an inspector: its own), newest first",
             "parameters": [{"name": "start", "in": "query", "required": True,
