@@ -3,6 +3,8 @@ through reloads, synced exactly once with one ticket per failed item (issue 14 �
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ from tests.browser.conftest import TESTDATA, settled, wait_until
 
 pytestmark = pytest.mark.browser
 
+PWA = Path(__file__).resolve().parents[2] / "static" / "pwa"
 POINT = "CGZ-GYGC-01"  # 人民公园, seeded with the demo county
 PHOTOS = [TESTDATA / "photos" / "jpg" / "gps" / "DSCN0010.jpg", TESTDATA / "photos" / "jpg" / "Canon_40D.jpg"]
 FAILS = {0: PHOTOS[0], 3: PHOTOS[1]}  # item index → its evidence photo; the other items pass, one is n/a
@@ -280,3 +283,34 @@ def test_a_refused_visit_is_explained_in_plain_words_and_can_be_fixed(phone, ins
     phone.sync_until_empty()
     assert counts() == (1, len(codes), len(FAILS))
     assert phone.errors == []
+
+
+def test_the_visit_reads_in_english_when_chosen(phone, inspector_name, point):
+    def english_texts():
+        version = checklists.current_version(point[2])
+        return [item.text_en for item in version.items]
+    texts = settled(english_texts)
+    at_point(phone, point)
+    log_in_and_cache(phone, inspector_name, point)
+    phone.context.set_offline(True)
+    start_visit(phone, point[3])
+    assert phone.page.inner_text("[data-outcome=fail]") == "不合格"
+    phone.page.click("[data-action=lang]")
+    assert phone.page.inner_text("[data-field=item-text]") == texts[0]  # cached offline in both languages
+    assert phone.page.inner_text("[data-outcome=fail]") == "Fail"
+    assert phone.page.inner_text("[data-tab=assess]") == "Assessment"
+    phone.page.click("[data-action=lang]")
+    assert phone.errors == []
+
+
+def test_every_word_the_app_uses_is_there_in_chinese_and_in_english():
+    text = (PWA / "js" / "i18n.js").read_text(encoding="utf-8")
+    zh_block, en_block = text[text.index("'zh-CN': {"):text.index("\n  en: {")], text[text.index("\n  en: {"):]
+    key = re.compile(r"^\s+'([\w.]+)':", re.M)
+    zh, en = set(key.findall(zh_block)), set(key.findall(en_block))
+    assert zh == en
+    used = set(re.findall(r'data-i18n="([\w.]+)"', (PWA / "index.html").read_text(encoding="utf-8")))
+    for module in (PWA / "js").rglob("*.js"):
+        used |= set(re.findall(r"\b(?:t|toast)\('([\w.]+)'", module.read_text(encoding="utf-8")))
+    assert {"tab.assess", "visit.need_photo", "error.photo_required"} <= used | zh
+    assert used - zh == set()

@@ -119,12 +119,17 @@ export const discardVisit = (clientId) => drop(STORES.visits, clientId);
  * False when another visit is in progress (one at a time). */
 export async function reopenVisit(clientId) {
   const db = await openAppDb();
-  const tx = db.transaction([STORES.visits, STORES.drafts], 'readwrite');
+  const tx = db.transaction([STORES.visits, STORES.drafts, STORES.photos], 'readwrite');
   const visit = await tx.objectStore(STORES.visits).get(clientId);
   const free = !(await tx.objectStore(STORES.drafts).getAll()).some((draft) => draft.owner === visit?.owner);
   if (visit && free) {
     const {state, reason, errors, progress, finishedAt, ...draft} = visit;
-    const first = (errors || []).map((error) => itemIndexOf(error, visit)).find((index) => index !== null);
+    // A photo lost on the phone is dropped from its item, which then asks for a new one.
+    const kept = new Set(await tx.objectStore(STORES.photos).getAllKeys());
+    draft.results = draft.results.map((r) => ({...r, photos: r.photos.filter((sha) => kept.has(sha))}));
+    draft.photos = draft.photos.filter((sha) => kept.has(sha));
+    const first = (errors || []).map((error) => itemIndexOf(error, visit)).find((index) => index !== null)
+      ?? unfinished(draft)?.index;
     await tx.objectStore(STORES.drafts).put({...draft, current: first ?? 0});
     await tx.objectStore(STORES.visits).delete(clientId);
   }
