@@ -10,7 +10,7 @@ import math
 import re
 from datetime import date
 
-from flask import request
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -21,6 +21,7 @@ from app.params import int_arg
 from app.security import api_auth, current_actor
 from app.services.assessment import checklists, points
 from app.services.assessment import score as scoring
+from app.services.supervision.gcj02 import Datum
 from app.timeutil import iso, now_utc
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -32,11 +33,16 @@ MAX_RADIUS_M = 50_000.0
 @api_auth()
 def list_points():
     near, radius = _near_args()
+    # ?datum=tiles: positions in the map tiles' datum (GCJ-02 for AMap tiles), as the supervisor map draws them.
+    datum = request.args.get("datum", "")
+    if datum not in ("", "tiles"):
+        raise ValidationFailed(_("datum must be tiles or left out (WGS-84)."), field="datum")
+    shift = Datum(current_app.config["TILE_CRS"]).to_display if datum else (lambda lat, lon: (lat, lon))
     rows = points.visible_points(current_actor(), near, radius)
     return {"points": [{
-        "code": p.code, "name": p.name, "location_type": p.location_type, "lat": p.lat, "lon": p.lon,
+        "code": p.code, "name": p.name, "location_type": p.location_type, "lat": shifted[0], "lon": shifted[1],
         "area_code": p.area_code, "department_code": p.department_code, "last_visited_at": iso(p.last_visited_at),
-    } for p in rows]}
+    } for p in rows for shifted in [shift(p.lat, p.lon)]]}
 
 
 @bp.get("/checklists/<location_type>")

@@ -231,7 +231,9 @@ def document() -> dict:
         "/points": {"get": {"summary": "Inspection points (a department: its own), optionally near a position",
                             "parameters": [_query("near", {"type": "string"}, "lat,lon"),
                                            _query("radius_m", {"type": "number", "exclusiveMinimum": 0,
-                                                                "maximum": 50000})],
+                                                                "maximum": 50000}),
+                                           _query("datum", {"type": "string", "enum": ["tiles"]},
+                                                  "tiles: positions in the map tiles' datum (TILE_CRS), else WGS-84")],
                             "responses": _ok("points", {"type": "object", "required": ["points"], "properties": {
                                 "points": {"type": "array", "items": POINT}}})}},
         "/checklists/{location_type}": {"get": {

@@ -2,6 +2,7 @@
 // Leaflet and leaflet.heat are the vendored UMD builds loaded before this module (window.L),
 // because leaflet.heat attaches itself to the global L.
 import {loadTicketPopup} from './map-popup.js';
+import {loadPoints} from './map-points.js';
 import {filterParams, initialView, rememberView} from './map-state.js';
 
 const L = window.L;
@@ -21,7 +22,9 @@ if (config.tileUrl) {
 const markers = L.layerGroup().addTo(map);
 const heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.25});
 const areas = L.geoJSON(null, {style: {color: '#1a5fb4', weight: 2, fill: false, dashArray: '4 4'}}).addTo(map);
-L.control.layers(null, {[labels.markers]: markers, [labels.heat]: heat, [labels.areas]: areas}).addTo(map);
+const inspectionPoints = L.layerGroup();  // off until asked for: ?points=1 or the layers control
+L.control.layers(null, {[labels.markers]: markers, [labels.heat]: heat, [labels.areas]: areas,
+  [labels.points.layer]: inspectionPoints}).addTo(map);
 
 let inFlight = null;
 
@@ -92,8 +95,28 @@ function linkExports() {
   }
 }
 
+let pointsLoaded = null;
+
+function showPoints() {
+  const legend = document.getElementById('points-legend');
+  if (legend) legend.hidden = false;
+  pointsLoaded ??= loadPoints(L, inspectionPoints, config.pointsUrl, labels.points)
+    .then((n) => { element.dataset.points = String(n); })
+    .catch(() => { pointsLoaded = null; total.textContent = labels.failed; });
+}
+
+map.on('overlayadd', (event) => { if (event.layer === inspectionPoints) showPoints(); });
+map.on('overlayremove', (event) => {
+  const legend = document.getElementById('points-legend');
+  if (event.layer === inspectionPoints && legend) legend.hidden = true;
+});
+
 async function start() {
   linkExports();
+  if (new URLSearchParams(window.location.search).get('points') === '1') {
+    inspectionPoints.addTo(map);
+    showPoints();
+  }
   map.on('moveend', refresh);
   const response = await fetch(config.areasUrl, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
   const outlines = response.ok ? await response.json() : {features: []};
