@@ -61,6 +61,9 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     PORT = _env_int("PORT", 5000)
 
+    # The address staff open (https://host[:port], no path): links in slips' QR codes, exports, messages.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+
     # Map tiles (docs/design.md §6): the app must know the datum of its tiles.
     TILE_URL = os.environ.get("TILE_URL", "")
     TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "")

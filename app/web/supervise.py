@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
 from app.errors import ValidationFailed
@@ -18,6 +18,7 @@ from app.services.supervision.kpis import Period
 from app.timeutil import now_utc, to_local
 from app.web import bp
 from app.web.downloads import attachment
+from app.web.links import ticket_link
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 PERIOD_DAYS = (7, 30, 90, 365)
@@ -145,10 +146,11 @@ def supervise_export(fmt: str):
     flt = ticket_filter()
     name = f"tickets-{to_local(now):%Y%m%d-%H%M}.{fmt}"
     if fmt == "csv":
-        chunks = exports.tickets_csv(exports.ticket_rows(actor, flt, now))
+        chunks = exports.tickets_csv(exports.ticket_rows(actor, flt, now, ticket_link))
         body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
         return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    spooled = exports.tickets_xlsx(exports.ticket_rows(actor, flt, now), exports.export_title(_("Tickets"), now))
+    spooled = exports.tickets_xlsx(exports.ticket_rows(actor, flt, now, ticket_link),
+                                  exports.export_title(_("Tickets"), now))
     return Response(exports.read_and_close(spooled), mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -165,7 +167,6 @@ def supervise_slips():
     sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
     actor = current_actor()
     issuer = db.session.get(Department, actor.department_id).name_zh if actor.department_id else _("Supervisor")
-    pdf = slips.render(sections, now, lambda tid: url_for("web.ticket_detail", ticket_id=tid, _external=True),
-                       issuer)
+    pdf = slips.render(sections, now, ticket_link, issuer)
     name = f"slips-{to_local(now):%Y%m%d-%H%M}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

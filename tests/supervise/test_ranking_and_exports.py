@@ -84,9 +84,9 @@ def test_ticket_export_csv_streams_in_pieces(seeded, supervisor_client):
 
 
 def test_ticket_rows_are_a_generator_fetching_in_batches(seeded):
-    rows = exports.ticket_rows(Actor(None, "supervisor"), TicketFilter(), now_utc())
+    rows = exports.ticket_rows(Actor(None, "supervisor"), TicketFilter(), now_utc(), lambda i: f"/tickets/{i}")
     assert iter(rows) is rows
-    assert len(next(rows)) == len(exports.ticket_header())
+    assert len(next(rows)) == len(exports.ticket_header(link_column=True))
     rows.close()  # as when a download is cut short: the cursor closes with it
 
 
@@ -105,3 +105,27 @@ def test_an_english_export_names_categories_departments_and_areas_in_english(see
     assert rows[0][:3] == ["Case number", "Status", "Category"]
     assert len(rows) > 1 and {r[3] for r in rows[1:]} == {department.name_en}
     assert all(r[2] and not any("\u4e00" <= ch <= "\u9fff" for ch in r[2]) for r in rows[1:])
+
+
+def test_the_export_has_the_reporter_the_notes_typed_times_and_a_link_to_each_ticket(
+        app, county, ticket_in, create_user, supervisor_client, monkeypatch):
+    from app.models import TicketEvent
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://xuncha.county.example")
+    ticket = ticket_in("resolved")
+    db.session.add_all([
+        TicketEvent(ticket_id=ticket.id, action="return", note="不属于本单位", at=ticket.received_at),
+        TicketEvent(ticket_id=ticket.id, action="resolve", note="已清理完毕", at=now_utc())])
+    db.session.commit()
+    sheet = load_workbook(io.BytesIO(supervisor_client.get("/supervise/export.xlsx").data)).worksheets[0]
+    header = [c.value for c in sheet[2]]
+    row = {name: cell for name, cell in zip(header, sheet[3], strict=True)}
+    assert row["工单编号"].value == ticket.case_number
+    assert row["工单编号"].hyperlink.target == f"https://xuncha.county.example/tickets/{ticket.id}"
+    assert row["工单编号"].data_type == "s"  # a linked cell, not a HYPERLINK formula
+    assert row["上报人"].value == (ticket.reporter.display_name or ticket.reporter.username)
+    assert row["处置说明"].value == "已清理完毕" and row["退回理由"].value == "不属于本单位"
+    assert row["接收时间"].is_date and row["纬度"].data_type == "n"
+    text = supervisor_client.get("/supervise/export.csv").data.decode("utf-8")
+    records = list(csv.reader(io.StringIO(text[1:])))
+    assert records[0][-1] == "链接" and records[1][-1] == f"https://xuncha.county.example/tickets/{ticket.id}"

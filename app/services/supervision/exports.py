@@ -12,18 +12,19 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.extensions import db
 from app.labels import STATUS_LABELS, localized_name
-from app.models import Area, Category, Department, Ticket
+from app.models import Area, Category, Department, Ticket, TicketEvent, User
 from app.services.actor import Actor
 from app.services.supervision.ranking import Ranking
 from app.services.supervision.spreadsheet_cells import csv_row, xlsx_cell, xlsx_row
@@ -100,32 +101,45 @@ def ranking_csv(ranking: Ranking) -> str:
 
 # --- ticket lists ------------------------------------------------------------------------------
 
-def ticket_header() -> list[str]:
-    return [_("Case number"), _("Status"), _("Category"), _("Department"), _("Area"), _("Address"),
-            _("Latitude"), _("Longitude"), _("Received"), _("Deadline"), _("Resolved"), _("Closed"),
-            _("Resolved on time"), _("Overdue"), _("Times reported"), _("Re-openings"), _("Description")]
+def ticket_header(*, link_column: bool) -> list[str]:
+    """The columns of a ticket export; a CSV ends with the link (a workbook links the case number)."""
+    columns = [_("Case number"), _("Status"), _("Category"), _("Department"), _("Area"), _("Address"),
+               _("Latitude"), _("Longitude"), _("Received"), _("Deadline"), _("Resolved"), _("Closed"),
+               _("Resolved on time"), _("Overdue"), _("Times reported"), _("Re-openings"), _("Description"),
+               _("Reporter"), _("Resolution note"), _("Return note")]
+    return [*columns, _("Link")] if link_column else columns
 
 
-def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime) -> Iterator[list]:
-    """The filtered tickets, newest first, as spreadsheet rows (typed values; times local), fetched in batches."""
+def _latest_note(action: str):
+    """The note of the ticket's latest event of `action` (the resolution's, the return's), in SQL."""
+    return (sa.select(TicketEvent.note).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == action)
+            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1).scalar_subquery())
+
+
+def ticket_rows(actor: Actor, flt: TicketFilter, now: datetime, ticket_url: Callable[[int], str]) -> Iterator[list]:
+    """The filtered tickets, newest first, as spreadsheet rows (typed values; times local), fetched in
+    batches; each row ends with the ticket's link."""
+    reporter = sa.func.coalesce(sa.func.nullif(User.display_name, ""), User.username)
     query = filtered(actor, flt, now).with_only_columns(
-        Ticket.case_number, Ticket.status, _name(Category), _name(Department), _name(Area), Ticket.address,
+        Ticket.id, Ticket.case_number, Ticket.status, _name(Category), _name(Department), _name(Area), Ticket.address,
         Ticket.lat, Ticket.lon, Ticket.received_at, Ticket.due_at, Ticket.resolved_at, Ticket.closed_at,
-        Ticket.resolved_on_time, Ticket.rework_count, Ticket.report_count, Ticket.description,
+        Ticket.resolved_on_time, Ticket.rework_count, Ticket.report_count, Ticket.description, reporter,
+        _latest_note("resolve"), _latest_note("return"),
     ).join(Category, Category.id == Ticket.category_id).outerjoin(Department, Department.id == Ticket.department_id) \
-        .outerjoin(Area, Area.id == Ticket.area_id).order_by(Ticket.received_at.desc(), Ticket.id.desc())
+        .outerjoin(Area, Area.id == Ticket.area_id).outerjoin(User, User.id == Ticket.reporter_id) \
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc())
     yes, no = _("Yes"), _("No")
     result = db.session.execute(query.execution_options(yield_per=2000))
     try:  # a download cut short closes this generator: close the (server-side) cursor with it
         for row in result:
-            (case, status, category, department, area, address, lat, lon, received, due, resolved, closed,
-             on_time, reworks, reports, description) = row
+            (ticket_id, case, status, category, department, area, address, lat, lon, received, due, resolved, closed,
+             on_time, reworks, reports, description, reporter_name, resolution_note, return_note) = row
             status = getattr(status, "value", status)
             overdue = due is not None and status in ("assigned", "in_progress", "reopened") and due < now
             yield [case, str(STATUS_LABELS.get(status, status)), category, department or "", area or "", address,
                    round(lat, 6), round(lon, 6), _local(received), _local(due), _local(resolved), _local(closed),
                    "" if on_time is None else (yes if on_time else no), yes if overdue else "", reports, reworks,
-                   description]
+                   description, reporter_name or "", resolution_note or "", return_note or "", ticket_url(ticket_id)]
     finally:
         result.close()
 
@@ -147,7 +161,7 @@ def tickets_csv(rows: Iterable[list]) -> Iterator[str]:
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = csv.writer(out)
-    writer.writerow(csv_row(ticket_header()))
+    writer.writerow(csv_row(ticket_header(link_column=True)))
     yield _drain(out)  # the header at once: the download starts before the first query returns
     for i, row in enumerate(rows, 1):
         writer.writerow(csv_row(row))
@@ -173,26 +187,37 @@ def read_and_close(file, size: int = 256 * 1024) -> Iterator[bytes]:
 
 
 def tickets_xlsx(rows: Iterable[list], title: str) -> tempfile.SpooledTemporaryFile:
-    """A write-only workbook in a temporary file (rewound): rows go to disk as they are added."""
+    """A write-only workbook in a temporary file (rewound): rows go to disk as they are added. The
+    case number is a hyperlink to the ticket (a cell link, not a HYPERLINK formula)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Tickets")[:31])
     sheet.freeze_panes = "B3"
-    for letter, width in zip("ABCDEFGHIJKLMNOPQ", (20, 10, 28, 30, 12, 36, 11, 11, 17, 17, 17, 17, 9, 8, 8, 8, 50),
-                             strict=True):
+    widths = (20, 10, 28, 30, 12, 36, 11, 11, 17, 17, 17, 17, 9, 8, 8, 8, 50, 16, 40, 40)
+    for letter, width in zip("ABCDEFGHIJKLMNOPQRST", widths, strict=True):
         sheet.column_dimensions[letter].width = width
     title_cell = xlsx_cell(sheet, title)
     title_cell.font = Font(bold=True, size=14)
     sheet.append([title_cell])
-    header = [xlsx_cell(sheet, name) for name in ticket_header()]
+    header = [xlsx_cell(sheet, name) for name in ticket_header(link_column=False)]
     for cell in header:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     sheet.append(header)
     for row in rows:
-        sheet.append(xlsx_row(sheet, row))
+        *values, url = row
+        cells = xlsx_row(sheet, values)
+        cells[0] = _linked(sheet, values[0], url)
+        sheet.append(cells)
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     book.save(out)
     out.seek(0)
     return out
+
+
+def _linked(sheet, text: str, url: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.hyperlink = url
+    cell.style = "Hyperlink"
+    return cell
 
 
 def export_title(prefix: str, now: datetime) -> str:
