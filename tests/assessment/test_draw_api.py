@@ -1,6 +1,7 @@
 """The draw API (issue 14 §4): the contract's shape, assignment, progress, who sees what, bad input."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,8 +9,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Draw, InspectionPoint
+from app.text import text_problem
 from app.timeutil import iso, now_utc, to_local
 from tests.assessment.conftest import make_visit
+from tests.hostile import CORPUS, Hostile
 
 POINT_KEYS = {"code", "name", "location_type", "lat", "lon", "area_code", "department_code", "last_visited_at"}
 
@@ -217,3 +220,58 @@ def test_draw_ids_that_cannot_exist_are_404(people, url):
     clients, _users = people
     answer = clients["boss"].get(url)
     assert answer.status_code == 404
+
+
+# --- the shared hostile corpus over every field of the new endpoints ---------------------------
+
+SLOT = "__hostile__"
+CREATE = {"name": "w", "per_type": {"NMSC": 1}, "seed": 1, "due": TOMORROW}
+HOSTILE_CREATE = [("name",), ("per_type",), ("per_type", "NMSC"), ("seed",), ("due",)]
+
+
+def _with_slot(body: dict, path: tuple) -> dict:
+    body = json.loads(json.dumps(body))
+    node = body
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = SLOT
+    return body
+
+
+def _send(client, url: str, body: dict, hostile: Hostile):
+    text = json.dumps(body).replace(json.dumps(SLOT), hostile.json).encode("utf-8", "surrogatepass")
+    return client.post(url, data=text, headers={"Content-Type": "application/json"})
+
+
+def _assert_refused_cleanly(answer, hostile, where):
+    assert answer.status_code < 500, (where, hostile, answer.status_code)
+    if answer.status_code >= 400:
+        assert set(answer.json["error"]) >= {"code", "message", "field"}, (where, hostile)
+    else:
+        assert answer.status_code in (200, 201), (where, hostile)
+
+
+@pytest.mark.parametrize("path", HOSTILE_CREATE, ids=".".join)
+def test_hostile_values_in_a_new_draw_never_fail_the_server(people, path):
+    clients, _users = people
+    for hostile in CORPUS:
+        answer = _send(clients["boss"], "/api/v1/assessment/draws", _with_slot(CREATE, path), hostile)
+        _assert_refused_cleanly(answer, hostile, path)
+    names = db.session.scalars(sa.select(Draw.name)).all()
+    assert all(text_problem(name) is None for name in names)
+
+
+@pytest.mark.parametrize(("body", "path"), [
+    ({"assignments": {"FIRST": "alice"}}, ("assignments", "FIRST")), ({"assignments": {}}, ("assignments",)),
+    ({"mode": "even"}, ("mode",)), ({"mode": "even", "inspectors": ["alice"]}, ("inspectors",)),
+    ({"mode": "even", "inspectors": ["alice"]}, ("inspectors", 0)),
+], ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else "")
+def test_hostile_values_in_an_assignment_never_fail_the_server(people, body, path):
+    clients, _users = people
+    draw = _make(clients["boss"], per_type={"NMSC": 1}, seed=1).json
+    code = draw["points"][0]
+    body = json.loads(json.dumps(body).replace("FIRST", code))
+    path = tuple(code if p == "FIRST" else p for p in path)
+    url = f"/api/v1/assessment/draws/{draw['id']}/assign"
+    for hostile in CORPUS:
+        _assert_refused_cleanly(_send(clients["boss"], url, _with_slot(body, path), hostile), hostile, path)

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Draw, DrawPoint, InspectionPoint
+from app.text import text_problem
 from app.timeutil import now_utc, to_local
 from tests.assessment.conftest import make_visit
+from tests.hostile import CORPUS, encode_pairs
 
 
 def _token(page) -> str:
@@ -137,3 +139,37 @@ def test_only_supervisors_and_admins_open_the_pages(login, create_user, client, 
     login(create_user("admin"))
     assert client.get("/supervise/assessment/draws").status_code == 200
     assert client.get("/supervise/assessment/draws/12345").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["name", "per_type", "n_NMSC", "seed", "due"])
+def test_hostile_form_values_are_a_readable_refusal_never_a_500(boss, field):
+    token = _token(boss.get("/supervise/assessment/draws"))
+    valid = {"name": "w", "per_type": "", "n_NMSC": "1", "seed": "1", "due": ""}
+    for hostile in CORPUS:
+        if not hostile.form:
+            continue
+        pairs = [(k, v) for k, v in valid.items() if k != field] + [(field, v) for v in hostile.form]
+        answer = boss.post("/supervise/assessment/draws", data=encode_pairs([("csrf_token", token), *pairs]),
+                           content_type="application/x-www-form-urlencoded")
+        assert answer.status_code < 500, (field, hostile, answer.status_code)
+        assert answer.status_code in (303, 400, 422), (field, hostile, answer.status_code)
+        if answer.status_code != 303:
+            assert answer.mimetype == "text/html", (field, hostile)
+    assert all(text_problem(name) is None for name in db.session.scalars(sa.select(Draw.name)))
+
+
+@pytest.mark.parametrize("field", ["assignee", "mode", "inspectors"])
+def test_hostile_assignment_form_values_are_a_readable_refusal_never_a_500(boss, field):
+    _create(boss, name="x", per_type="1", seed="1")
+    draw = db.session.scalar(sa.select(Draw))
+    token = _token(boss.get(f"/supervise/assessment/draws/{draw.id}"))
+    name = f"assignee:{draw.points[0].point.code}" if field == "assignee" else field
+    base = {"mode": "even"} if field == "inspectors" else {"mode": "hand"}
+    for hostile in CORPUS:
+        if not hostile.form:
+            continue
+        pairs = [(k, v) for k, v in base.items() if k != name] + [(name, v) for v in hostile.form]
+        answer = boss.post(f"/supervise/assessment/draws/{draw.id}/assign",
+                           data=encode_pairs([("csrf_token", token), *pairs]),
+                           content_type="application/x-www-form-urlencoded")
+        assert answer.status_code in (303, 400, 409, 422), (field, hostile, answer.status_code)
