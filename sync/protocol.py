@@ -179,6 +179,8 @@ def parse_visit(raw: object, limits: Limits) -> VisitIn | Invalid:
     point_code = raw.get("point_code")
     if not isinstance(point_code, str) or not point_code.strip():
         errors.append(FieldError("point_code", "required"))
+    elif text_problem(point_code) is not None:
+        errors.append(FieldError("point_code", "invalid_text"))
     version = raw.get("checklist_version")
     if not _is_int(version) or version < 1:
         errors.append(FieldError("checklist_version", "required" if version is None else "invalid"))
@@ -221,7 +223,7 @@ def _results(value: object, limits: Limits, errors: list[FieldError]) -> tuple[I
             own.append(FieldError("item_code", "required"))
             code = None
         elif text_problem(code) is not None or len(code.strip()) > MAX_ITEM_CODE:
-            own.append(FieldError("item_code", "invalid"))
+            own.append(FieldError("item_code", "invalid_text" if text_problem(code) else "invalid"))
             code = None  # not echoed back
         outcome = raw.get("outcome")
         if outcome not in OUTCOMES:

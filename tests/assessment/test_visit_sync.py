@@ -386,3 +386,21 @@ def test_the_reasons_are_in_the_callers_language(phone, site):
     sent = visit_json(point.code, version.version, {"A1": ("fail", []), "A2": "pass", "A3": "na"})
     resp = phone.post("/api/v1/sync?lang=en", json={"visits": [sent]})
     assert resp.json["visit_results"][0]["errors"][0]["message"] == "A failed item needs at least one photo."
+
+
+HOSTILE = {"lone surrogate": "路边\ud83d垃圾", "NUL": "违停\x00车辆", "escape": "\x1b[31m红字", "DEL": "占道\x7f经营"}
+
+
+@pytest.mark.parametrize("where", ["point_code", "item_code", "note"])
+@pytest.mark.parametrize("value", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_one_bad_string_rejects_its_visit_alone(phone, site, where, value):
+    point, version = site
+    good, bad = (visit_json(point.code, version.version, {"A1": "pass", "A2": "pass", "A3": "na"}) for _ in "ab")
+    if where == "point_code":
+        bad["point_code"], field = value, "point_code"
+    else:
+        bad["results"][0][where], field = value, f"results[0].{where}"
+    answers = phone.sync(visits=[bad, good])["visit_results"]
+    assert [a["status"] for a in answers] == ["rejected", "created"]
+    assert [(e["field"], e["code"]) for e in answers[0]["errors"]] == [(field, "invalid_text")]
+    assert counts()["Visit"] == 1

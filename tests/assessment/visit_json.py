@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Report, Ticket, Visit, VisitResult
+from app.services.actor import Actor
+from app.services.assessment import checklists, visits
 from app.timeutil import now_utc
 from tests.assessment.conftest import make_point, set_checklist
 
@@ -52,3 +54,17 @@ def counts() -> dict[str, int]:
                 for model in (Visit, VisitResult, Ticket, Report)}
     finally:
         db.session.rollback()
+
+
+def seeded_visit(inspector, client_id: str | None = None) -> int:
+    """An all-pass visit of the seeded market CGZ-NMSC-01 by `inspector`, through the service the sync
+    uses (for tests of other areas that need a visit to exist); its id."""
+    version = checklists.current_version("NMSC")
+    started = now_utc() - timedelta(hours=1)
+    answer = visits.receive(visits.IncomingVisit(
+        client_id or str(uuid.uuid4()), "CGZ-NMSC-01", version.version, started, started + timedelta(minutes=10),
+        tuple(visits.IncomingResult(item.code, "pass") for item in version.items), 29.958, 119.952, 5.0),
+        Actor.of(inspector), now_utc())
+    assert answer.status == "created", answer
+    db.session.commit()
+    return answer.visit_id

@@ -41,6 +41,7 @@ from app.services.photos import store as photos
 from app.services.tickets.lifecycle import ACTIONS
 from app.text import text_problem
 from app.timeutil import iso, now_utc
+from tests.assessment.visit_json import seeded_visit
 from tests.factories import PASSWORD, SEAT, actor_of
 from tests.hostile import BODIES, BY_KIND, CORPUS, KINDS, RANGES, Hostile, encode_pairs, quote_value
 
@@ -109,6 +110,7 @@ class World:
     victim: object  # the account admin forms change (never one of the callers)
     spare_category_id: int  # the one admin forms change (not the tickets' category)
     spare_area_id: int
+    visit_id: int = 0  # an assessment visit by the inspector
 
 
 def _jpeg(seed: int) -> bytes:
@@ -132,7 +134,7 @@ def world(create_user, report):
                                        .order_by(Category.id.desc()))
     db.session.commit()
     return World(ticket, repeat.id, photo.sha256, note.id, users, victim, spare_category.id,
-                 ticket.area_id)
+                 ticket.area_id, seeded_visit(users[I]))
 
 
 @dataclass
@@ -182,7 +184,7 @@ def _path_values(world: World, endpoint: str) -> dict:
             "user_id": world.victim.id, "category_id": world.spare_category_id, "area_id": world.spare_area_id,
             "sha256": world.photo_sha, "variant": "thumb", "action": "accept", "queue": "unrouted",
             "case_number": world.ticket.case_number, "code": "09009", "filename": "site.css",
-            "fmt": "csv" if endpoint == "web.supervise_export" else "json"}
+            "fmt": "csv" if endpoint == "web.supervise_export" else "json", "visit_id": world.visit_id}
 
 
 def _base_query(world: World, endpoint: str) -> list[tuple[str, str]]:
@@ -216,6 +218,7 @@ def _form_template(world: World, endpoint: str) -> dict:
 
 # Fixed, so that the valid batch sent again is the same report (already synced), not one more ticket.
 REPORT_ID, ACTION_ID = "6f1c2a9e-0000-4000-8000-000000000001", "6f1c2a9e-0000-4000-8000-000000000002"
+VISIT_ID = "6f1c2a9e-0000-4000-8000-000000000003"
 
 
 def _json_template(world: World, endpoint: str) -> dict:
@@ -226,12 +229,16 @@ def _json_template(world: World, endpoint: str) -> dict:
                               "duplicate_of": None},
         "api.accept_tickets": {"tickets": [{"id": t.id, "version": t.version}]},
         "api.split_report": {"note": "x"},
+        "api.void_visit": {"reason": "x"},
         "sync.sync": {"device_id": "hostile", "cursor": 0, "sent_at": iso(now), "reports": [{
             "client_id": REPORT_ID, "category_code": "06012", "lat": 29.99, "lon": 119.96,
             "captured_at": iso(now), "location_source": "device", "description": "x", "address": "y",
             "accuracy_m": 5, "photos": [], "photo_exif": {}}], "actions": [{
                 "client_id": ACTION_ID, "ticket_id": t.id, "action": "close", "version": t.version,
-                "note": "x", "photos": []}]},
+                "note": "x", "photos": []}], "visits": [{
+                "client_id": VISIT_ID, "point_code": "CGZ-NMSC-01", "checklist_version": 1, "started_at": iso(now),
+                "finished_at": iso(now), "lat": 29.958, "lon": 119.952, "accuracy_m": 5,
+                "results": [{"item_code": "NMSC-01", "outcome": "pass", "note": "x", "photos": []}]}]},
     }.get(endpoint, {})
 
 
