@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.extensions import db
 from app.services.assessment import report as reporting
 from app.services.assessment.score import score
 from app.timeutil import now_utc, to_local
@@ -136,6 +137,35 @@ def test_hostile_query_strings_get_a_readable_refusal(score_case, supervisor, qu
         assert answer.mimetype == "text/html" and "<h1" in answer.text
         json = supervisor.get(f"{path}?{query}", headers={"Accept": "application/json"}).json
         assert json["error"]["code"] == "validation_failed" and json["error"]["field"] == field, (path, query)
+
+
+def _draw(case, *codes) -> int:
+    from app.models import Draw, DrawPoint
+
+    draw = Draw(name="第 48 周抽样", seed=7, per_type=1)
+    db.session.add(draw)
+    db.session.flush()
+    for position, code in enumerate(codes):
+        db.session.add(DrawPoint(draw_id=draw.id, point_id=case.points[code].id, position=position))
+    db.session.commit()
+    return draw.id
+
+
+def test_the_score_of_one_draw_counts_its_points_only(score_case, supervisor):
+    draw = _draw(score_case, "P1", "P6")
+    r = reporting.build(score_case.day0, score_case.day0 + timedelta(days=6), draw, now=now_utc())
+    assert r.draw_id == draw and (r.visited, r.points) == (2, 2) and r.never_visited == []
+    assert r.county == round(40 * (2 * 70 + 1 * 0) / 3 / 100, 2)
+    assert [(d.department.code if d.department else None, d.points_lost) for d in r.departments] == [
+        (None, 125), ("WJW", 20), ("HWZX", 10)]
+    assert sum(d.field_points_lost for d in r.departments) == pytest.approx(r.field_points_lost, abs=0.02)
+    assert {a.area.code: (a.score, a.visited, a.points) for a in r.areas} == {"CGZ": (70, 1, 1), "DCJD": (0, 1, 1)}
+    html = supervisor.get(f"/supervise/assessment?{score_case.week}&draw={draw}").text
+    assert f'<option value="{draw}" selected>第 48 周抽样' in html
+    assert re.search(r'id="county-score">18\.67 ', html)
+    unvisited = _draw(score_case, "P3")
+    r = reporting.build(score_case.day0, score_case.day0 + timedelta(days=6), unvisited, now=now_utc())
+    assert r.county is None and [p.code for p in r.never_visited] == ["P3"] and r.departments == []
 
 
 def test_an_unknown_draw_is_not_found(score_case, supervisor):
