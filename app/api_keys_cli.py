@@ -1,4 +1,4 @@
-"""`flask --app wsgi api-keys create|revoke|list`: integrations' Open311 keys (decision 0008)."""
+"""`flask --app wsgi api-keys create|revoke|list`: integrations' Open311 keys (decision 0009)."""
 from __future__ import annotations
 
 import click

@@ -1,4 +1,4 @@
-"""Admin pages for integrations' API keys (decision 0008): list, create (the key shown once), revoke."""
+"""Admin pages for integrations' API keys (decision 0009): list, create (the key shown once), revoke."""
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -13,7 +13,7 @@ from app.timeutil import now_utc
 
 
 class ApiKey(db.Model):
-    """One integration's key; only its SHA-256 is stored (decision 0008).
+    """One integration's key; only its SHA-256 is stored (decision 0009).
 
     `user` is the key's own account (disabled, so it can never log in): the reporter of what the
     integration posts, so the intake's (reporter, client_id) idempotency is per key. The fixed-window

@@ -140,7 +140,7 @@ class Report(db.Model):
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
     clock_skew_s: so.Mapped[float | None]  # device clock minus server clock at receipt
     device_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    # The integration's API key it came through (Open311), if any (decision 0008).
+    # The integration's API key it came through (Open311), if any (decision 0009).
     api_key_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("api_key.id"))
 
     ticket: so.Mapped[Ticket] = so.relationship()

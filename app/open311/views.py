@@ -2,7 +2,7 @@
 
 Reads need no key when OPEN311_PUBLIC is on (the spec's default); this county's data is not
 public by default, so reads then need `api_key` too. `api_key` is an integration's API key (issued
-by an administrator, rate-limited, decision 0008) or a device token of the county's own apps: a
+by an administrator, rate-limited, decision 0009) or a device token of the county's own apps: a
 key reads what the public would see (every ticket) and posts as its own account; a device token
 reads and posts as its user. Names come in English with `locale=en` or `Accept-Language: en`.
 """

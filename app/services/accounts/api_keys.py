@@ -1,4 +1,4 @@
-"""API keys for integrations (decision 0008): issued and revoked by administrators, stored hashed.
+"""API keys for integrations (decision 0009): issued and revoked by administrators, stored hashed.
 
 A key is 256 random bits, so a single SHA-256 is enough to store it (no password stretching: there
 is nothing to guess from a dictionary) and lets a request find its row by an indexed lookup of the
