@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.models import LocationType, Role
+from app.models import Area, LocationType, Role
 from app.security import current_actor, page_auth
 from app.services.assessment import draws
 from app.timeutil import now_utc, to_local
@@ -76,7 +76,8 @@ def _detail_page(draw_id: int, error: ValidationFailed | Conflict | None = None,
     today = to_local(now_utc()).date()
     return render_template("supervise/assessment/draw.html", draw=draw, progress=draws.progress(draw),
                            inspectors=draws.inspectors(), is_open=draws.is_open(draw, today), error=error,
-                           assignee_prefix=ASSIGNEE), status
+                           assignee_prefix=ASSIGNEE, types={t.code: t for t in _types()},
+                           areas={a.code: a for a in db.session.scalars(sa.select(Area))}), status
 
 
 @bp.get("/supervise/assessment/draws/<int:draw_id>")
