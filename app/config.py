@@ -74,6 +74,7 @@ class Config:
     # pylopdf-fonts-zh-cn wheel (requirements.txt), so no system font is assumed.
     PDF_FONT_PATH = os.environ.get("PDF_FONT_PATH", "")
     SLIP_MAX_TICKETS = _env_int("SLIP_MAX_TICKETS", 300)  # per department and PDF; the cover says if cut
+    SLIP_NUMBER_PREFIX = os.environ.get("SLIP_NUMBER_PREFIX", "创城交")  # 创城交〔2026〕第 N 号
 
     # The department ranking (通报, app/services/supervision/ranking.py): the formula's weights, as
     # RANKING_WEIGHTS="on_time=40,resolved=20,rework=20,overdue=20,urgent_overdue_penalty=1,rework_penalty=0.5".

@@ -17,6 +17,7 @@ from app.models.notification import Notification
 from app.models.org import Area, AreaKind, Category, Department, Severity
 from app.models.photo import EvidenceFlag, Photo, PhotoKind, PhotoUpload, TicketPhoto
 from app.models.security import AuditEntry, LoginAttempt
+from app.models.slip import DocumentCounter, SlipNumber
 from app.models.sync_state import Change, OfflineAction
 from app.models.ticket import (
     DEPARTMENT_STATUSES,
@@ -35,6 +36,7 @@ __all__ = [
     "ApiKey",
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "Draw", "DrawPoint",
+    "DocumentCounter", "SlipNumber",
     "AuditEntry", "LoginAttempt",
     "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
     "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",

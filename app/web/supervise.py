@@ -13,7 +13,16 @@ from app.labels import STATUS_LABELS
 from app.models import Area, Category, Department, Role, TicketStatus
 from app.params import date_arg, ticket_filter, whole_number
 from app.security import current_actor, page_auth
-from app.services.supervision import bulletin, bulletin_docx, bulletin_pdf, exports, kpis, ranking, slips
+from app.services.supervision import (
+    bulletin,
+    bulletin_docx,
+    bulletin_pdf,
+    exports,
+    kpis,
+    ranking,
+    slip_numbers,
+    slips,
+)
 from app.services.supervision.kpis import Period
 from app.timeutil import now_utc, to_local
 from app.web import bp
@@ -167,6 +176,11 @@ def supervise_slips():
     sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
     actor = current_actor()
     issuer = db.session.get(Department, actor.department_id).name_zh if actor.department_id else _("Supervisor")
-    pdf = slips.render(sections, now, ticket_link, issuer)
+    prefix = current_app.config["SLIP_NUMBER_PREFIX"]
+    year = to_local(now).year
+    numbers = slip_numbers.numbers_for([t.id for section in sections for t in section.tickets], now)
+    pdf = slips.render(sections, now, ticket_link, issuer,
+                       {tid: slip_numbers.document_number(prefix, year, n) for tid, n in numbers.items()})
+    db.session.commit()  # the numbers are given once the slips exist
     name = f"slips-{to_local(now):%Y%m%d-%H%M}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 from PIL import Image
 
 from app.extensions import db
@@ -115,12 +115,15 @@ class _SlipPdf(FPDF):
         self.set_text_color(0)
 
 
-def render(sections: list[Section], now: datetime, ticket_url: Callable[[int], str], issuer: str) -> bytes:
-    """The PDF: per department a cover page, then its tickets two to a page."""
+def render(sections: list[Section], now: datetime, ticket_url: Callable[[int], str], issuer: str,
+           numbers: dict[int, str] | None = None) -> bytes:
+    """The PDF: per department a cover page, then its tickets two to a page, each with its document
+    number (`numbers`, by ticket id: slip_numbers.py) and the issuing office."""
     day = to_local(now).strftime("%Y-%m-%d %H:%M")
     issued = _("Issued by %(issuer)s on %(day)s", issuer=issuer, day=day)
     pdf = _SlipPdf(issued)
     photos = before_photos([t.id for s in sections for t in s.tickets])
+    numbers = numbers or {}
     if not sections:
         pdf.add_page()
         pdf.set_font(_FONT, size=16)
@@ -130,7 +133,8 @@ def render(sections: list[Section], now: datetime, ticket_url: Callable[[int], s
         for i, ticket in enumerate(section.tickets):
             if i % 2 == 0:
                 pdf.add_page()
-            _ticket_block(pdf, ticket, 16 + (i % 2) * (_BLOCK_H + 4), now, photos.get(ticket.id), ticket_url(ticket.id))
+            block = _Block(ticket, numbers.get(ticket.id, ""), issuer, photos.get(ticket.id), ticket_url(ticket.id))
+            _ticket_block(pdf, block, 16 + (i % 2) * (_BLOCK_H + 4), now)
     return bytes(pdf.output())
 
 
@@ -167,19 +171,32 @@ def _cover(pdf: _SlipPdf, section: Section, now: datetime) -> None:
                            "photo in Xuncha."))
 
 
-def _ticket_block(pdf: _SlipPdf, ticket: Ticket, top: float, now: datetime, photo: Path | None,
-                  url: str) -> None:
+@dataclass
+class _Block:
+    ticket: Ticket
+    number: str  # 创城交〔2026〕第 N 号
+    issuer: str
+    photo: Path | None
+    url: str
+
+
+def _ticket_block(pdf: _SlipPdf, block: _Block, top: float, now: datetime) -> None:
+    """One slip in its box: every text is wrapped to its column and cut (with …) to the lines it has,
+    in a smaller size first, so nothing runs out of the box whatever its length."""
+    ticket = block.ticket
     left, width = pdf.l_margin, pdf.w - pdf.l_margin - pdf.r_margin
     pdf.set_draw_color(150)
     pdf.rect(left, top, width, _BLOCK_H)
-    pdf.set_xy(left + 4, top + 3)
-    pdf.set_font(_FONT, size=14)
     status = str(STATUS_LABELS.get(ticket.status.value, ticket.status.value))
     flag = "  【" + _("Overdue") + "】" if ticket.is_overdue(now) else ""
-    pdf.cell(width - 8, 9, f"{ticket.case_number}   {status}{flag}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    photo_box = (left + 4, top + 14, 82, 62)
-    _photo(pdf, photo, *photo_box)
-    x = left + 92
+    pdf.set_xy(left + 4, top + 3)
+    pdf.set_font(_FONT, size=14)
+    pdf.cell(width * 0.55, 9, f"{ticket.case_number}   {status}{flag}")
+    pdf.set_font(_FONT, size=10)
+    pdf.cell(width * 0.45 - 8, 9, block.number, align="R")
+    _photo(pdf, block.photo, left + 4, top + 14, 82, 62)
+    x, label_w = left + 92, 20
+    value_w = left + width - 4 - (x + label_w)
     facts = [
         (_("Category"), ticket.category.name_zh),
         (_("Address"), ticket.address or "-"),
@@ -188,28 +205,57 @@ def _ticket_block(pdf: _SlipPdf, ticket: Ticket, top: float, now: datetime, phot
         (_("Received"), f"{to_local(ticket.received_at):%Y-%m-%d %H:%M}"),
         (_("Deadline"), f"{to_local(ticket.due_at):%Y-%m-%d %H:%M}" if ticket.due_at else "-"),
     ]
-    pdf.set_y(top + 14)
-    for label, value in facts:
-        pdf.set_x(x)
+    y = top + 14
+    for label, value in facts:  # 6 facts × 2 lines × 5 mm = 60 mm: the photo's height
+        pdf.set_xy(x, y)
         pdf.set_font(_FONT, size=9)
         pdf.set_text_color(100)
-        pdf.cell(20, 6, label)
+        pdf.cell(label_w, 5, label)
         pdf.set_text_color(0)
-        pdf.set_font(_FONT, size=10)
-        pdf.multi_cell(width - 96, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_xy(left + 4, top + 80)
-    pdf.set_font(_FONT, size=10)
-    pdf.multi_cell(width - 44, 6, f"{_('Description')}: {ticket.description or '-'}", max_line_height=6)
+        size, lines = _fit(pdf, value, value_w, max_lines=2, sizes=(10, 8))
+        pdf.set_font(_FONT, size=size)
+        for line in lines:
+            pdf.set_xy(x + label_w, y)
+            pdf.cell(value_w, 5, line)
+            y += 5
+        y += 0 if len(lines) == 2 else 5
     qr_size = 30
-    pdf.image(_qr_image(url), x=left + width - qr_size - 4, y=top + 80, w=qr_size, h=qr_size)
+    text_w = width - qr_size - 12
+    size, lines = _fit(pdf, f"{_('Description')}: {ticket.description or '-'}", text_w, max_lines=5, sizes=(10, 8))
+    pdf.set_font(_FONT, size=size)
+    for i, line in enumerate(lines):
+        pdf.set_xy(left + 4, top + 80 + i * 5.5)
+        pdf.cell(text_w, 5.5, line)
+    pdf.image(_qr_image(block.url), x=left + width - qr_size - 4, y=top + 80, w=qr_size, h=qr_size)
+    pdf.set_font(_FONT, size=9)
+    size, lines = _fit(pdf, _("Issued by: %(office)s", office=block.issuer), text_w, max_lines=1, sizes=(9, 7))
+    pdf.set_font(_FONT, size=size)
+    pdf.set_xy(left + 4, top + _BLOCK_H - 21)
+    pdf.cell(text_w, 5, lines[0])
     pdf.set_xy(left + 4, top + _BLOCK_H - 16)
     pdf.set_font(_FONT, size=8)
     pdf.set_text_color(60)
-    pdf.cell(width - 44, 5, url, link=url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(text_w, 5, block.url, link=block.url)
     pdf.set_text_color(0)
-    pdf.set_x(left + 4)
+    pdf.set_xy(left + 4, top + _BLOCK_H - 10)
     pdf.set_font(_FONT, size=10)
     pdf.cell(width - 8, 8, _("Rectification: ____________   Signed for by: ________   Date: __________"))
+
+
+def _fit(pdf: _SlipPdf, text: str, width: float, *, max_lines: int, sizes: tuple[int, ...]) -> tuple[int, list[str]]:
+    """The largest of `sizes` at which `text` wraps into `max_lines` lines of `width`; at the smallest,
+    the lines that fit, the last one cut with …."""
+    for size in sizes:
+        pdf.set_font(_FONT, size=size)
+        lines = pdf.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES)
+        if len(lines) <= max_lines:
+            return size, lines
+    lines = lines[:max_lines]
+    last = lines[-1]
+    while last and pdf.get_string_width(last + "…") > width:
+        last = last[:-1]
+    lines[-1] = last + "…"
+    return sizes[-1], lines
 
 
 def _photo(pdf: _SlipPdf, path: Path | None, x: float, y: float, w: float, h: float) -> None:
