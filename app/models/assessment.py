@@ -153,6 +153,8 @@ class Visit(db.Model):
         # The latest visit of each point (score, last visited) and the visits of a period.
         sa.Index("ix_visit_point_started", "point_id", "started_at"),
         sa.Index("ix_visit_started_point", "started_at", "point_id"),
+        # The score: one seek per point for its latest visit in a period that was not voided.
+        sa.Index("ix_visit_point_latest", "point_id", "voided_at", "started_at", "id"),
     )
 
 
@@ -171,7 +173,10 @@ class VisitResult(db.Model):
 
     visit: so.Mapped[Visit] = so.relationship(back_populates="results")
 
-    __table_args__ = (sa.UniqueConstraint("visit_id", "item_code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("visit_id", "item_code"),
+        sa.Index("ix_visit_result_visit_outcome", "visit_id", "outcome", "item_code", "ticket_id"),  # failed items
+    )
 
 
 @sa.event.listens_for(ChecklistVersion, "before_update")

@@ -1,4 +1,5 @@
-"""indexes the simulated score reads (issue 14)
+"""indexes the simulated score reads (issue 14): the open tickets by category and position (index-only),
+tickets by last change, the latest visit of each point, the failed items of visits
 
 Revision ID: 0009
 Revises: 0008
@@ -6,7 +7,6 @@ Create Date: 2026-12-01 14:00:00.000000
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -17,8 +17,22 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_status_category_lat_lon',
+                              ['status', 'category_id', 'lat', 'lon', 'department_id', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_updated_at', ['updated_at'], unique=False)
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_point_latest', ['point_id', 'voided_at', 'started_at', 'id'], unique=False)
+    with op.batch_alter_table('visit_result', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_result_visit_outcome', ['visit_id', 'outcome', 'item_code', 'ticket_id'],
+                              unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('visit_result', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_result_visit_outcome')
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_point_latest')
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_updated_at')
+        batch_op.drop_index('ix_ticket_status_category_lat_lon')

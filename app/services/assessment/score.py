@@ -24,15 +24,20 @@ changed since the period's end.
 """
 from __future__ import annotations
 
-import math
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import chain
+from typing import NamedTuple
 
+import numpy as np
+import shapely
+import shapely.geometry
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
-from shapely.geometry import Point, shape
-from shapely.prepared import prep
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -61,7 +66,8 @@ MAX_DAYS = 3660
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # the county's campaign, and no overflow in UTC
 CHUNK = 500  # ids per IN (...) list
 _OPEN = {s.value for s in OPEN_STATUSES}
-_EARTH_RADIUS_M = 6_371_008.8
+_A, _E2 = 6_378_137.0, 6.69437999014e-3  # WGS-84: semi-major axis, first eccentricity squared
+_BAND_M = 0.01  # positions this close to the radius are measured geodesic
 
 
 @dataclass(frozen=True)
@@ -132,8 +138,7 @@ class Score:
     max: float = FIELD_POINTS
 
 
-@dataclass(frozen=True)
-class _Point:
+class _Point(NamedTuple):  # tuples: thousands are made per score
     id: int
     code: str
     name: str
@@ -142,25 +147,14 @@ class _Point:
     department_id: int
     lat: float
     lon: float
-    polygon: dict | None
+    polygon: str | None  # GeoJSON text
     bbox: tuple[float, float, float, float]
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     code: str
     category_id: int
     deduction: float
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    ticket_id: int
-    category_id: int
-    department_id: int | None
-    lat: float
-    lon: float
-    status: str
 
 
 def check_period(start: date, end: date) -> Period:
@@ -178,37 +172,54 @@ def check_period(start: date, end: date) -> Period:
 def score(start_date: date, end_date: date, draw_id: int | None = None, *, now: datetime) -> Score:
     """The simulated score of the local days start_date … end_date (inclusive), optionally of one draw."""
     period = check_period(start_date, end_date)
+    with _no_cycle_collection():
+        return _score(start_date, end_date, period, draw_id, now)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Without the cycle collector while a score is computed. Its tens of thousands of short-lived
+    rows and tuples (no cycles: freed by reference counting) otherwise set off a full collection of
+    the whole process in most scores, 80-320 ms each (bench/assessment_score.py), more than the
+    score's own work. Another thread's garbage just waits until it is back on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _score(start_date: date, end_date: date, period: Period, draw_id: int | None, now: datetime) -> Score:
     as_of = min(period.end, now)
     points = _points(draw_id)
     visits = _latest_visits(period)
     visits = {pid: v for pid, v in visits.items() if pid in points}
     items = _items({v.checklist_version_id for v in visits.values()})
-    results = _results([v.id for v in visits.values()])
+    results = _failed_results([v.id for v in visits.values()])
     # Each point is matched with the categories of its own checklist only.
     groups: dict[int, list[_Point]] = defaultdict(list)
     for pid, visit in visits.items():
         groups[visit.checklist_version_id].append(points[pid])
     lookups = [(group, {i.category_id for i in items.get(version_id, ())}) for version_id, group in groups.items()]
     at_points = _tickets_at_points(lookups, as_of, current=as_of >= now)
-    charged = {r.ticket_id for rs in results.values() for r in rs.values() if r.ticket_id}
-    ticket_departments = _ticket_departments(charged)
-    for candidates in at_points.values():
-        for c in candidates:
-            ticket_departments.setdefault(c.ticket_id, c.department_id)
+    ticket_departments = {r.ticket_id: r.department_id for rs in results.values() for r in rs.values() if r.ticket_id}
+    for here in at_points.values():
+        for tickets in here.values():
+            ticket_departments.update(tickets)
     names = _names()
 
     by_point: dict[int, PointScore] = {}
     for pid, visit in visits.items():
         point = points[pid]
-        here: dict[int, list[int]] = defaultdict(list)
-        for c in at_points.get(pid, ()):
-            here[c.category_id].append(c.ticket_id)
+        here = at_points.get(pid, {})
         outcomes = results.get(visit.id, {})
         failures = []
         for item in items.get(visit.checklist_version_id, ()):
-            result = outcomes.get(item.code)
-            by_visit = result is not None and result.outcome == Outcome.FAIL.value
-            open_here = tuple(sorted(here.get(item.category_id, ())))
+            result = outcomes.get(item.code)  # failed ones only
+            by_visit = result is not None
+            open_here = tuple(sorted(here.get(item.category_id, {})))
             if not by_visit and not open_here:
                 continue
             ticket_id = result.ticket_id if by_visit and result.ticket_id else (open_here[0] if open_here else None)
@@ -267,22 +278,29 @@ def _points(draw_id: int | None) -> dict[int, _Point]:
     rows = db.session.execute(sa.select(
         InspectionPoint.id, InspectionPoint.code, InspectionPoint.name, InspectionPoint.location_type_id,
         InspectionPoint.area_id, InspectionPoint.department_id, InspectionPoint.lat, InspectionPoint.lon,
-        InspectionPoint.polygon, InspectionPoint.min_lon, InspectionPoint.min_lat, InspectionPoint.max_lon,
-        InspectionPoint.max_lat).where(InspectionPoint.active).order_by(InspectionPoint.code))
+        sa.cast(InspectionPoint.polygon, sa.Text).label("polygon"),  # parsed by shapely, in bulk
+        InspectionPoint.min_lon, InspectionPoint.min_lat, InspectionPoint.max_lon, InspectionPoint.max_lat)
+        .where(InspectionPoint.active).order_by(InspectionPoint.code))
     return {r.id: _Point(r.id, r.code, r.name, r.location_type_id, r.area_id, r.department_id, r.lat, r.lon,
                          r.polygon, (r.min_lon, r.min_lat, r.max_lon, r.max_lat)) for r in rows}
 
 
-def _latest_visits(period: Period) -> dict[int, Visit]:
-    """Per point, its latest visit started in the period and not voided (ties: the later row)."""
-    in_period = (Visit.started_at >= period.start, Visit.started_at < period.end, Visit.voided_at.is_(None))
-    latest = (sa.select(Visit.point_id, sa.func.max(Visit.started_at).label("at"))
-              .where(*in_period).group_by(Visit.point_id).subquery())
+def _latest_visits(period: Period) -> dict[int, sa.Row]:
+    """Per active point, its latest visit started in the period and not voided (ties: the later row).
+
+    A seek per point down the index on (point, voided, start, id), not a grouping of the period's
+    visits: the cost follows the points, not the visits kept over the years."""
+    v = so.aliased(Visit)
+    latest = (sa.select(v.id)
+              .where(v.point_id == InspectionPoint.id, v.voided_at.is_(None), v.started_at >= period.start,
+                     v.started_at < period.end)
+              .order_by(v.started_at.desc(), v.id.desc()).limit(1)
+              .correlate(InspectionPoint).scalar_subquery())
+    ids = sa.select(latest.label("visit_id")).where(InspectionPoint.active).subquery()
     rows = db.session.execute(
         sa.select(Visit.id, Visit.point_id, Visit.checklist_version_id, Visit.started_at)
-        .join(latest, sa.and_(latest.c.point_id == Visit.point_id, latest.c.at == Visit.started_at))
-        .where(*in_period).order_by(Visit.point_id, Visit.id))
-    return {row.point_id: row for row in rows}  # the last row of a point wins
+        .join(ids, ids.c.visit_id == Visit.id))
+    return {row.point_id: row for row in rows}
 
 
 def _items(version_ids: set[int]) -> dict[int, list[_Item]]:
@@ -296,99 +314,146 @@ def _items(version_ids: set[int]) -> dict[int, list[_Item]]:
     return out
 
 
-def _results(visit_ids: list[int]) -> dict[int, dict[str, VisitResult]]:
+def _failed_results(visit_ids: list[int]) -> dict[int, dict[str, sa.Row]]:
+    """Per visit, the items it failed, with the ticket each opened or was linked to and that ticket's
+    department (passes and n/a change nothing in the score, so they are not read)."""
     out: dict[int, dict] = defaultdict(dict)
+    r = VisitResult
     for chunk in _chunks(sorted(visit_ids)):
         for row in db.session.execute(
-                sa.select(VisitResult.visit_id, VisitResult.item_code,
-                          sa.type_coerce(VisitResult.outcome, sa.String).label("outcome"), VisitResult.ticket_id)
-                .where(VisitResult.visit_id.in_(chunk))):
+                sa.select(r.visit_id, r.item_code, r.ticket_id, Ticket.department_id)
+                .outerjoin(Ticket, Ticket.id == r.ticket_id)
+                .where(r.visit_id.in_(chunk), r.outcome == Outcome.FAIL)):
             out[row.visit_id][row.item_code] = row
     return out
 
 
 def _tickets_at_points(lookups: list[tuple[list[_Point], set[int]]], as_of: datetime,
-                       current: bool) -> dict[int, list[_Candidate]]:
-    """Per point, the tickets that lie at it and were open at `as_of`, of the categories given with
-    each group of points (the points sharing a checklist version).
+                       current: bool) -> dict[int, dict[int, dict[int, int | None]]]:
+    """Per point and category, the tickets (id → department id) that lie at it and were open at
+    `as_of`, of the categories given with each group of points (the points sharing a checklist version).
 
-    One pass over the tickets that can have been open then, not a query per point: for a period
-    that includes today the open tickets (the index on status; a county has thousands, not
-    millions), for a past one also those changed since (their status then is read from their
-    history; any other ticket still has the status it had). The database is asked nothing it could
-    answer by a poor index choice — a range over received_at or the category index would touch
-    every ticket row by row — so received time, category and the visited points' bounding box
-    (grown by the radius) are tested here, then each point's own box through a grid, then its
-    radius and polygon.
+    One read of the tickets that can have been open then, not a query per point: for a period that
+    includes today the open ones of those categories inside the visited points' joint box (an
+    index-only read of the index on (status, category, lat, lon, department, id)); for a past one
+    also those changed since (the index on updated_at; their status then is read from their
+    history, any other ticket still has the status it had). The rows are then matched to the points
+    all at once with numpy: each point's box (grown by the radius) through a grid of ~50 m cells,
+    then its radius (geodesic: see _Grid.match) and its prepared polygon.
     """
     lookups = [(group, categories) for group, categories in lookups if group and categories]
     if not lookups:
         return {}
-    grid = _Grid()
-    wanted: dict[int, set[int]] = {}
-    for group, categories in lookups:
-        for point in group:
-            grid.add(point)
-            wanted[point.id] = categories
-    every = set().union(*wanted.values())
+    grid = _Grid([(point, categories) for group, categories in lookups for point in group])
     t = Ticket
-    # Plain strings and flags, not enums and datetimes: tens of thousands of rows are read here.
-    columns = [t.id, t.category_id, t.department_id, t.lat, t.lon, sa.type_coerce(t.status, sa.String).label("status")]
-    if current:
-        query = sa.select(*columns).where(t.status.in_(OPEN_STATUSES))
-    else:
-        changed_since = (t.updated_at > as_of).label("changed")
-        # coalesce(x, x): the same value, but no index on received_at (a range over nearly every row).
-        query = sa.select(*columns, changed_since).where(
-            sa.or_(t.status.in_(OPEN_STATUSES), t.updated_at > as_of),
-            sa.func.coalesce(t.received_at, t.received_at) < as_of)
-    found: list[tuple[int, tuple]] = []
+    # Numbers only, one array: thousands of rows are read here. No status either: a row that has not
+    # changed since `as_of` is there because it is open; the others' status then is their history's.
+    columns = [t.id, t.category_id, sa.func.coalesce(t.department_id, 0), t.lat, t.lon]
     min_lon, min_lat, max_lon, max_lat = grid.bounds
-    for row in db.session.connection().execute(query):  # plain tuples: no ORM work per row
-        category_id, lat, lon = row[1], row[3], row[4]
-        if category_id not in every or not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
-            continue
-        for point_id in grid.points_at(lat, lon):
-            if category_id in wanted[point_id] and grid.shapes[point_id].holds(lat, lon):
-                found.append((point_id, row))
-    changed = set() if current else {row[0] for _pid, row in found if row[6]}
-    then = _statuses_at(changed, as_of)
-    out: dict[int, list[_Candidate]] = defaultdict(list)
-    for point_id, (ticket_id, category_id, department_id, lat, lon, status, *_changed) in found:
-        status = then.get(ticket_id) if ticket_id in changed else status
-        if status in _OPEN:
-            out[point_id].append(_Candidate(ticket_id, category_id, department_id, lat, lon, status))
+    where = [t.category_id.in_(sorted(grid.categories)), t.lat.between(min_lat, max_lat),
+             t.lon.between(min_lon, max_lon)]
+    if current:
+        query = sa.select(*columns, sa.literal(0)).where(t.status.in_(OPEN_STATUSES), *where)
+    else:
+        # coalesce(x, x): the same value, but no index on received_at (a range over nearly every row).
+        query = sa.select(*columns, sa.case((t.updated_at > as_of, 1), else_=0)).where(
+            sa.or_(t.status.in_(OPEN_STATUSES), t.updated_at > as_of),
+            sa.func.coalesce(t.received_at, t.received_at) < as_of, *where)
+    found = db.session.connection().execute(query).all()
+    rows = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=6 * len(found)).reshape(-1, 6)
+    point_ix, row_ix = grid.match(rows[:, 1], rows[:, 3], rows[:, 4])
+    changed = rows[row_ix, 5] > 0
+    if changed.any():
+        then = _statuses_at({int(i) for i in rows[row_ix[changed], 0]}, as_of)
+        still = np.array([then.get(int(i)) in _OPEN for i in rows[row_ix, 0]])
+        keep = ~changed | still
+        point_ix, row_ix = point_ix[keep], row_ix[keep]
+    # Grouped by (point, category), ticket ids in order: each group as one list.
+    point_ids = grid.ids[point_ix]
+    ticket_ids, categories = rows[row_ix, 0].astype(np.int64), rows[row_ix, 1].astype(np.int64)
+    departments = rows[row_ix, 2].astype(np.int64)
+    order = np.lexsort((ticket_ids, categories, point_ids))
+    point_ids, ticket_ids, categories, departments = (a[order].tolist() for a in
+                                                      (point_ids, ticket_ids, categories, departments))
+    out: dict[int, dict[int, dict[int, int | None]]] = defaultdict(dict)
+    for point_id, category_id, ticket_id, department_id in zip(point_ids, categories, ticket_ids, departments,
+                                                                strict=True):
+        out[point_id].setdefault(category_id, {})[ticket_id] = department_id or None
     return out
 
 
 class _Grid:
-    """The visited points by cells of about 50 m: which points' boxes (grown by the radius) may hold a position."""
+    """The visited points by cells of about 50 m, to match many positions to them at once: a position
+    lies at a point if it is within the radius of the point's position or inside its polygon, and the
+    ticket's category is one of the point's checklist."""
 
     CELL = 0.0005  # degrees
 
-    def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[tuple]] = defaultdict(list)  # (point id, its box)
-        self.shapes: dict[int, _Shape] = {}
-        self.bounds = (math.inf, math.inf, -math.inf, -math.inf)
+    def __init__(self, points: list[tuple[_Point, set[int]]]) -> None:
+        self.ids = np.array([p.id for p, _c in points], dtype=np.int64)
+        self.categories = set().union(*(c for _p, c in points))
+        self._category_ix = {c: i for i, c in enumerate(sorted(self.categories))}
+        self.wants = np.zeros((len(points), len(self._category_ix)), dtype=bool)  # point × category
+        boxes = np.empty((len(points), 4))
+        for i, (point, categories) in enumerate(points):
+            self.wants[i, [self._category_ix[c] for c in categories]] = True
+            dlat, dlon = geo.metres_to_degrees(MATCH_RADIUS_M, point.lat)
+            min_lon, min_lat, max_lon, max_lat = point.bbox
+            boxes[i] = (min_lon - dlon, min_lat - dlat, max_lon + dlon, max_lat + dlat)
+        self.boxes = boxes
+        self.bounds = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        self.lats = np.array([p.lat for p, _c in points])
+        self.lons = np.array([p.lon for p, _c in points])
+        self.polygons = np.full(len(points), None, dtype=object)
+        outlined = [i for i, (p, _c) in enumerate(points) if p.polygon]
+        if outlined:
+            self.polygons[outlined] = shapely.from_geojson([points[i][0].polygon for i in outlined])
+            shapely.prepare(self.polygons[outlined])
+        # Every (cell, point) pair of the cells each grown box touches, sorted by cell.
+        x0, y0 = self._cell(boxes[:, 0]), self._cell(boxes[:, 1])
+        nx, ny = self._cell(boxes[:, 2]) - x0 + 1, self._cell(boxes[:, 3]) - y0 + 1
+        owner = np.repeat(np.arange(len(points)), nx * ny)
+        local = np.arange(len(owner)) - np.repeat(np.cumsum(nx * ny) - nx * ny, nx * ny)
+        keys = self._key(x0[owner] + local // ny[owner], y0[owner] + local % ny[owner])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._owners = keys[order], owner[order]
 
-    def add(self, point: _Point) -> None:
-        dlat, dlon = geo.metres_to_degrees(MATCH_RADIUS_M, point.lat)
-        min_lon, min_lat, max_lon, max_lat = point.bbox
-        box = (min_lon - dlon, min_lat - dlat, max_lon + dlon, max_lat + dlat)
-        self.shapes[point.id] = _Shape(point)
-        self.bounds = (min(self.bounds[0], box[0]), min(self.bounds[1], box[1]), max(self.bounds[2], box[2]),
-                       max(self.bounds[3], box[3]))
-        for cx in range(self._cell(box[0]), self._cell(box[2]) + 1):
-            for cy in range(self._cell(box[1]), self._cell(box[3]) + 1):
-                self.cells[(cx, cy)].append((point.id, *box))
+    def match(self, categories: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point indexes, position indexes): each position (of a ticket of a category) and the points it lies at."""
+        lookup = np.full(max(self.categories) + 2, -1, dtype=np.int64)  # category id → column of `wants`
+        lookup[list(self._category_ix)] = list(self._category_ix.values())
+        category = lookup[np.clip(categories.astype(np.int64), 0, len(lookup) - 1)]  # ids not wanted: -1
+        keys = self._key(self._cell(lon), self._cell(lat))
+        first = np.searchsorted(self._keys, keys, "left")
+        count = np.searchsorted(self._keys, keys, "right") - first
+        row = np.repeat(np.arange(len(lat)), count)
+        pair = np.repeat(first, count) + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+        point = self._owners[pair]
+        box = self.boxes[point]
+        keep = ((category[row] >= 0) & (box[:, 0] <= lon[row]) & (lon[row] <= box[:, 2]) & (box[:, 1] <= lat[row])
+                & (lat[row] <= box[:, 3]))
+        row, point = row[keep], point[keep]
+        keep = self.wants[point, category[row]]
+        row, point = row[keep], point[keep]
+        # Over 50 m the ellipsoid's local plane is the geodesic to well under a millimetre; only a
+        # position within a centimetre of the radius is measured again, geodesic as everywhere.
+        rough = _local_distance_m(self.lats[point], self.lons[point], lat[row], lon[row])
+        near = rough < MATCH_RADIUS_M - _BAND_M
+        for i in np.flatnonzero(np.abs(rough - MATCH_RADIUS_M) <= _BAND_M):
+            near[i] = geo.distance_m((self.lats[point[i]], self.lons[point[i]]), (lat[row[i]], lon[row[i]])) \
+                <= MATCH_RADIUS_M
+        outline = np.flatnonzero(~near & (self.polygons[point] != None))  # noqa: E711 - elementwise
+        if len(outline):
+            near[outline] = shapely.intersects_xy(self.polygons[point[outline]], lon[row[outline]],
+                                                  lat[row[outline]])  # for a position: covers
+        return point[near], row[near]
 
-    def points_at(self, lat: float, lon: float) -> list[int]:
-        return [point_id for point_id, min_lon, min_lat, max_lon, max_lat
-                in self.cells.get((self._cell(lon), self._cell(lat)), ())
-                if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat]
+    def _cell(self, degrees: np.ndarray) -> np.ndarray:
+        return np.floor(degrees / self.CELL).astype(np.int64)
 
-    def _cell(self, degrees: float) -> int:
-        return math.floor(degrees / self.CELL)
+    @staticmethod
+    def _key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * (1 << 32) + (y + (1 << 30))
 
 
 def _statuses_at(ticket_ids: set[int], moment: datetime) -> dict[int, str]:
@@ -403,41 +468,16 @@ def _statuses_at(ticket_ids: set[int], moment: datetime) -> dict[int, str]:
     return out
 
 
-def _ticket_departments(ticket_ids: set[int]) -> dict[int, int | None]:
-    out: dict[int, int | None] = {}
-    for chunk in _chunks(sorted(ticket_ids)):
-        out.update(db.session.execute(sa.select(Ticket.id, Ticket.department_id).where(Ticket.id.in_(chunk))).all())
-    return out
-
-
-class _Shape:
-    """Does a position lie at the point: within the radius of its position, or inside its polygon?"""
-
-    def __init__(self, point: _Point):
-        self.lat, self.lon = point.lat, point.lon
-        self.polygon = prep(shape(point.polygon)) if point.polygon else None
-
-    def holds(self, lat: float, lon: float) -> bool:
-        if _within_radius((self.lat, self.lon), (lat, lon)):
-            return True
-        return self.polygon is not None and self.polygon.covers(Point(lon, lat))
-
-
-def _within_radius(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """distance(a, b) <= MATCH_RADIUS_M, geodesic (as everywhere in the product); the fast spherical
-    distance decides every case but the few within half a percent of the radius."""
-    rough = _haversine_m(a, b)
-    if rough < MATCH_RADIUS_M * 0.995:
-        return True
-    if rough > MATCH_RADIUS_M * 1.005:
-        return False
-    return geo.distance_m(a, b) <= MATCH_RADIUS_M
-
-
-def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+def _local_distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Distance on the WGS-84 ellipsoid's tangent plane at the mean latitude (meridional and normal radii
+    of curvature): for a few hundred metres it differs from the geodesic by micrometres."""
+    phi = np.radians((lat1 + lat2) / 2)
+    w2 = 1 - _E2 * np.sin(phi) ** 2
+    meridional = _A * (1 - _E2) / w2 ** 1.5
+    normal = _A / np.sqrt(w2)
+    north = np.radians(lat2 - lat1) * meridional
+    east = np.radians(lon2 - lon1) * normal * np.cos(phi)
+    return np.hypot(north, east)
 
 
 def _chunks(values: list) -> list[list]:
