@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Category, Report, Ticket, TicketPhoto, Visit, VisitResult
+from app.models import Category, InspectionPoint, Report, Ticket, TicketPhoto, Visit, VisitResult
 from app.services.accounts.users import issue_device_token
 from app.services.assessment import checklists, visits
 from app.services.reports import intake
@@ -404,3 +404,14 @@ def test_one_bad_string_rejects_its_visit_alone(phone, site, where, value):
     assert [a["status"] for a in answers] == ["rejected", "created"]
     assert [(e["field"], e["code"]) for e in answers[0]["errors"]] == [(field, "invalid_text")]
     assert counts()["Visit"] == 1
+
+
+def test_a_broken_outline_stored_in_the_database_falls_back_to_the_distance_from_the_position(phone, bare_county):
+    point, version = toilet("V-BROKEN", polygon=box_around(AT, 400, 100))
+    db.session.execute(sa.update(InspectionPoint).where(InspectionPoint.id == point.id)
+                       .values(polygon={"type": "Polygon", "coordinates": [[[1, 2]]]}))
+    db.session.commit()
+    answer = phone.sync(visits=[visit_json(point.code, version.version, {"A1": "pass", "A2": "pass", "A3": "na"},
+                                           at=offset(AT, 0, 300))])["visit_results"][0]
+    visit = db.session.get(Visit, answer["visit_id"])
+    assert answer["status"] == "created" and visit.distance_m == pytest.approx(300, abs=3)

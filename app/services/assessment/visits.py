@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from shapely.errors import GEOSException
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 from sqlalchemy.exc import IntegrityError
@@ -298,12 +299,15 @@ def distance_from(point: InspectionPoint, lat: float | None, lon: float | None) 
         return None
     distance = geo.distance_m((lat, lon), (point.lat, point.lon))
     if point.polygon:
-        outline = shape(point.polygon)
-        here = Point(lon, lat)
-        if outline.covers(here):
-            return 0.0
-        nearest = nearest_points(outline.boundary, here)[0]
-        distance = min(distance, geo.distance_m((lat, lon), (nearest.y, nearest.x)))
+        try:
+            outline = shape(point.polygon)
+            here = Point(lon, lat)
+            if outline.covers(here):
+                return 0.0
+            nearest = nearest_points(outline.boundary, here)[0]
+            distance = min(distance, geo.distance_m((lat, lon), (nearest.y, nearest.x)))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, GEOSException):
+            pass  # an outline stored broken (edited in SQL): the distance to the position still holds
     return round(distance, 1)
 
 
