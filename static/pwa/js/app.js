@@ -45,9 +45,10 @@ async function main() {
     for (const view of views) view.render();
   });
   dbEvents.addEventListener('blocking', () => toast('db.blocking', {}, {error: true}));
-  await Promise.all([capture.ready, assess.ready.catch(() => {})]);
+  await capture.ready;
   performance.mark('xuncha-ready');
   document.body.dataset.ready = 'true'; // the capture form is usable from here on (bench/pwa.py, tests)
+  assess.start(); // the 测评 tab after the capture form, which comes first
 
   registerServiceWorker({onUpdateReady: showUpdatePrompt}).catch(() => {});
   const who = await ensureDeviceToken();

@@ -167,20 +167,24 @@ export function mountAssessView({onQueued}) {
     const moved = fix && (!sortedAt || Math.hypot(fix.lat - sortedAt.lat, fix.lon - sortedAt.lon) * 111_000 > MOVED_M);
     if ((moved || (!fix && watch.error)) && !form.isOpen()) render();
   });
-  watch.start();
+  let started = false;
   const refresh = () => {
-    if (!form.isOpen()) render();
+    if (started && !form.isOpen()) render();
   };
   onAnnounce('assessment-changed', refresh);
   onAnnounce('outbox-changed', refresh);
   onAnnounce('feed-changed', refresh);
 
-  // A visit in progress when the app was closed or reloaded opens where it was left.
-  const ready = visits.currentDraft().then((draft) => (draft ? openVisit(draft) : render()));
-
   return {
-    ready,
-    render: () => (form.isOpen() ? form.relabel() : render()),
+    /** Fill the tab; called once the capture form is usable, which must not wait for this. */
+    async start() {
+      started = true;
+      watch.start();
+      // A visit in progress when the app was closed or reloaded opens where it was left.
+      const draft = await visits.currentDraft();
+      await (draft ? openVisit(draft) : render());
+    },
+    render: () => (form.isOpen() ? form.relabel() : refresh()),
     /** Open the visit in progress (after a refused visit was taken back to be fixed). */
     async openCurrent() {
       const draft = await visits.currentDraft();
