@@ -169,9 +169,12 @@ def supervise_export(fmt: str):
 def supervise_slips():
     """?department=CODE (repeatable) and/or ?ids=1,2,3; without ids: every open and overdue ticket."""
     now = now_utc()
-    ids = [whole_number(i.strip()) for i in request.args.get("ids", "").split(",") if i.strip()]
+    # ?ids=1,2 as typed, or ?ids=1&ids=2 as a list's "print slips" form sends them.
+    ids = [whole_number(i.strip()) for value in request.args.getlist("ids") for i in value.split(",") if i.strip()]
     if None in ids:  # an id no ticket can have: say so, rather than print every open ticket instead
         raise ValidationFailed(_("%(name)s must be a whole number.", name="ids"), field="ids")
+    if request.args.get("selected") and not ids:  # the form sent nothing chosen: not every open ticket
+        raise ValidationFailed(_("Select at least one ticket to print its slip."), field="ids")
     codes = request.args.getlist("department") or None
     sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
     actor = current_actor()

@@ -58,7 +58,7 @@ def ticket_list():
     departments = handling_departments() if actor.is_supervisor else []
     return render_template("tickets/list.html", tickets=tickets, total=total, flt=flt, pages=pages, now=now,
                            statuses=[s.value for s in TicketStatus], categories=categories,
-                           departments=departments, args=request.args)
+                           departments=departments, args=request.args, can_print_slips=actor.is_supervisor)
 
 
 def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 200):

@@ -105,3 +105,23 @@ def test_the_qr_code_opens_the_ticket_at_the_public_url(office, ticket_in, tmp_p
     (png,) = tmp_path.glob("page*.png")
     found = zxingcpp.read_barcodes(Image.open(png))
     assert [code.text for code in found] == [f"https://xuncha.county.example/tickets/{ticket.id}"]
+
+
+def test_a_list_prints_the_slips_of_the_tickets_chosen_in_it(office, ticket_in, tmp_path):
+    chosen = ticket_in("in_progress", at=SEAT)
+    other = ticket_in("in_progress", at=(SEAT[0] + 0.01, SEAT[1]))
+    page = office.get("/tickets").text
+    assert 'id="slip-form"' in page and f'name="ids" value="{chosen.id}" form="slip-form"' in page
+    assert "<form" not in page.split('id="slip-form"')[1].split("</form>")[0]  # no form in another
+    response = office.get(f"/supervise/slips.pdf?selected=1&ids={chosen.id}")
+    path = tmp_path / "chosen.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert chosen.case_number in text and other.case_number not in text
+    nothing = office.get("/supervise/slips.pdf?selected=1")
+    assert nothing.status_code == 422 and "请至少选择一张工单" in nothing.text
+
+
+def test_department_staff_see_no_slip_boxes(county, create_user, login):
+    page = login(create_user("department", "CGZF")).get("/tickets").text
+    assert 'id="slip-form"' not in page
