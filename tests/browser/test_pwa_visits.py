@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import InspectionPoint, Ticket, Visit, VisitResult
+from app.models import InspectionPoint, Ticket, User, Visit, VisitResult
 from app.services.assessment import checklists
 from tests.browser.conftest import TESTDATA, settled, wait_until
 
@@ -145,6 +146,18 @@ def visit_offline(phone, point) -> None:
     page.wait_for_selector("#visit-form", state="hidden")
 
 
+def finish_offline(phone, point) -> str:
+    """A whole visit made offline (fails with photos); answers its client_id once it waits in the outbox."""
+    phone.context.set_offline(True)
+    codes = point[3]
+    start_visit(phone, codes)
+    for index in range(len(codes)):
+        answer(phone, codes, index)
+    phone.page.click("[data-action=finish-visit]")
+    phone.wait_waiting(1)
+    return phone.page.evaluate(f"{VISIT_JS}.then((visits) => visits.listVisits()).then(([visit]) => visit.clientId)")
+
+
 def test_an_offline_visit_is_kept_through_reloads_and_synced_once_with_a_ticket_per_fail(phone, inspector_name,
                                                                                           point, assign):
     assign(inspector_name, point[2])
@@ -234,18 +247,12 @@ def test_a_visit_whose_sync_answer_is_lost_and_photo_upload_cut_is_still_made_on
     log_in_and_cache(phone, inspector_name, point)
     phone.context.route("**/api/v1/photos/*", flaky_upload)
     phone.context.route("**/api/v1/sync", lose_first_answer)
-    phone.context.set_offline(True)
-    codes = point[3]
-    start_visit(phone, codes)
-    for index in range(len(codes)):
-        answer(phone, codes, index)
-    phone.page.click("[data-action=finish-visit]")
-    phone.wait_waiting(1)
+    finish_offline(phone, point)
     phone.context.set_offline(False)
     phone.sync_until_empty(timeout_s=60)
 
     assert len(aborted) == 1 and lost == [200]
-    assert counts() == (1, len(codes), len(FAILS))
+    assert counts() == (1, len(point[3]), len(FAILS))
     assert phone.errors == []
 
 
@@ -253,13 +260,8 @@ def test_a_refused_visit_is_explained_in_plain_words_and_can_be_fixed(phone, ins
     """The server refuses a fail without a photo (here: the phone's record altered to have none)."""
     at_point(phone, point)
     log_in_and_cache(phone, inspector_name, point)
-    phone.context.set_offline(True)
+    finish_offline(phone, point)
     codes = point[3]
-    start_visit(phone, codes)
-    for index in range(len(codes)):
-        answer(phone, codes, index)
-    phone.page.click("[data-action=finish-visit]")
-    phone.wait_waiting(1)
     # What an older app version could have queued: the first fail without its photo.
     phone.page.evaluate(f"""{VISIT_JS}.then(async (visits) => {{
         const [visit] = await visits.listVisits();
@@ -314,3 +316,58 @@ def test_every_word_the_app_uses_is_there_in_chinese_and_in_english():
         used |= set(re.findall(r"\b(?:t|toast)\('([\w.]+)'", module.read_text(encoding="utf-8")))
     assert {"tab.assess", "visit.need_photo", "error.photo_required"} <= used | zh
     assert used - zh == set()
+
+
+def test_photos_the_server_does_not_have_are_uploaded_again(phone, inspector_name, point):
+    faked = []
+
+    def pretend_stored(route):  # the phone believes the first photo is up; the server never saw it
+        if not faked:
+            faked.append(route.request.url)
+            route.fulfill(status=201, content_type="application/json", body=json.dumps({"sha256": "x"}))
+        else:
+            route.continue_()
+
+    at_point(phone, point)
+    log_in_and_cache(phone, inspector_name, point)
+    phone.context.route("**/api/v1/photos/*", pretend_stored)
+    finish_offline(phone, point)
+    answers = []
+    phone.page.on("response", lambda response: answers.append(response.json()) if (
+        response.url.endswith("/api/v1/sync") and response.request.method == "POST") else None)
+    phone.context.set_offline(False)
+    phone.sync_until_empty()
+
+    statuses = [result["status"] for answer in answers for result in answer.get("visit_results", [])]
+    assert statuses[0] == "missing_photos" and statuses[-1] == "created" and statuses.count("created") == 1
+    assert counts() == (1, len(point[3]), len(FAILS))
+
+
+def test_a_conflict_is_shown_and_the_visit_can_be_sent_as_a_new_one(phone, inspector_name, point, api):
+    at_point(phone, point)
+    log_in_and_cache(phone, inspector_name, point)
+    client_id = finish_offline(phone, point)
+    # Another copy of the app already sent other content under this client_id (all items passed).
+    now = datetime.now(UTC)
+    other = api(settled(lambda: db.session.scalar(sa.select(User).where(User.username == inspector_name))))
+    sent = other.post("/api/v1/sync", json={"visits": [{
+        "client_id": client_id, "point_code": POINT, "checklist_version": phone.page.evaluate(
+            f"{VISIT_JS}.then((visits) => visits.listVisits()).then(([visit]) => visit.checklistVersion)"),
+        "started_at": (now - timedelta(minutes=20)).isoformat(),
+        "finished_at": (now - timedelta(minutes=10)).isoformat(),
+        "lat": point[0], "lon": point[1], "accuracy_m": 5,
+        "results": [{"item_code": code, "outcome": "pass", "photos": []} for code in point[3]]}]})
+    assert sent.get_json()["visit_results"][0]["status"] == "created"
+    db.session.rollback()
+
+    phone.context.set_offline(False)
+    phone.open("outbox")
+    wait_until(phone.page, "document.querySelector('[data-field=outbox-list] > li')?.dataset.state"
+                           " === 'needs_attention'")
+    card = phone.page.locator("[data-field=outbox-list] > li[data-kind=visit]")
+    assert "内容不同的测评" in card.inner_text()
+    assert counts() == (1, len(point[3]), 0)
+    card.locator("[data-slot=as-new]").click()
+    phone.sync_until_empty()
+    assert counts() == (2, 2 * len(point[3]), len(FAILS))
+    assert phone.errors == []
