@@ -166,7 +166,7 @@ def test_flags_in_the_ticket_api_for_supervisors_only(role, sees, flagged_ticket
     if sees:
         [flag] = resp.json["flags"]
         assert (flag["code"], flag["kind"], flag["details"]["limit_m"]) == ("gps_far", "before", 200)
-        assert flag["reason"].startswith("The photo's GPS position is 11")
+        assert flag["reason"].startswith("The photo's GPS position is 1.1 km")  # metres above 1 km read as km
     else:
         assert "flags" not in resp.json
 

@@ -23,6 +23,7 @@ TIME_DRIFT = "time_drift"
 AFTER_PREDATES_TICKET = "after_predates_ticket"
 REUSED_PHOTO = "reused_photo"
 OUTSIDE_COUNTY = "outside_county"
+RECHECK_IS_AFTER = "recheck_is_after"  # the re-inspection photo is the department's after photo again
 
 
 def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, captured_at: datetime) -> None:
@@ -74,6 +75,10 @@ def _findings(ticket: Ticket, photo: Photo, kind: PhotoKind, captured_at: dateti
     reused = _reused_with(ticket, photo, kind)
     if reused is not None:
         yield REUSED_PHOTO, reused
+    if kind == PhotoKind.RECHECK:
+        again = _similar_to(ticket, photo, [PhotoKind.AFTER])
+        if again is not None:
+            yield RECHECK_IS_AFTER, again
 
     if photo.exif_lat is not None and photo.exif_lon is not None:
         point, source = (photo.exif_lat, photo.exif_lon), "exif"
@@ -86,9 +91,14 @@ def _findings(ticket: Ticket, photo: Photo, kind: PhotoKind, captured_at: dateti
 def _reused_with(ticket: Ticket, photo: Photo, kind: PhotoKind) -> dict | None:
     """The same or a near-identical photo on the other side of before / after (re-inspection counts as after)."""
     other_kinds = [PhotoKind.AFTER, PhotoKind.RECHECK] if kind == PhotoKind.BEFORE else [PhotoKind.BEFORE]
+    return _similar_to(ticket, photo, other_kinds)
+
+
+def _similar_to(ticket: Ticket, photo: Photo, kinds: list[PhotoKind]) -> dict | None:
+    """The first of the ticket's photos of `kinds` that is `photo` itself or nearly identical to it."""
     others = db.session.scalars(
         sa.select(Photo).join(TicketPhoto, TicketPhoto.photo_sha256 == Photo.sha256)
-        .where(TicketPhoto.ticket_id == ticket.id, TicketPhoto.kind.in_(other_kinds))).all()
+        .where(TicketPhoto.ticket_id == ticket.id, TicketPhoto.kind.in_(kinds))).all()
     limit = current_app.config["EVIDENCE_MAX_PHASH_DISTANCE"]
     for other in others:
         if other.sha256 == photo.sha256:
@@ -104,11 +114,16 @@ def describe(flag: EvidenceFlag) -> str:
     """The reason, in the reader's language, with the numbers behind it."""
     d = flag.details
     if flag.code == GPS_FAR:
-        return _("The photo's GPS position is %(d)s m from the ticket's location (limit %(limit)s m).",
-                 d=d["distance_m"], limit=round(d["limit_m"]))
+        return _("The photo's GPS position is %(distance)s from the ticket's location (limit %(limit)s).",
+                 distance=distance_words(d["distance_m"]), limit=distance_words(d["limit_m"]))
     if flag.code == TIME_DRIFT:
-        return _("The photo was taken %(h)s hours away from the time given with it (limit %(limit)s h).",
-                 h=d["drift_h"], limit=round(d["limit_h"]))
+        return _("The photo was taken %(drift)s away from the time given with it (limit %(limit)s).",
+                 drift=duration_words(d["drift_h"]), limit=duration_words(d["limit_h"]))
+    if flag.code == RECHECK_IS_AFTER:
+        if d.get("identical"):
+            return _("The re-inspection photo is the department's after photo again, not a new one taken on site.")
+        return _("The re-inspection photo is nearly identical to the department's after photo "
+                 "(perceptual hash distance %(d)s).", d=d["phash_distance"])
     if flag.code == AFTER_PREDATES_TICKET:
         return _("This photo was taken at %(taken)s, before the problem was reported (%(reported)s).",
                  taken=_local(d["taken_at"]), reported=_local(d["ticket_captured_at"]))
@@ -122,6 +137,22 @@ def describe(flag: EvidenceFlag) -> str:
             return _("The photo's GPS position is outside the county boundary.")
         return _("The ticket's location is outside the county boundary.")
     return flag.code
+
+
+def distance_words(metres: float) -> str:
+    """As a person says it: metres up to 1 km, then kilometres (11583028 m → "11,583 km")."""
+    if metres < 1000:
+        return _("%(n)s m", n=round(metres))
+    km = metres / 1000
+    return _("%(n)s km", n=f"{km:,.1f}" if km < 100 else f"{km:,.0f}")
+
+
+def duration_words(hours: float) -> str:
+    """Hours up to 48 h, then days (164046.2 h → "6,835 days")."""
+    if hours <= 48:
+        return _("%(n)s hours", n=f"{hours:g}" if hours == int(hours) else f"{hours:.1f}")
+    days = hours / 24
+    return _("%(n)s days", n=f"{days:,.1f}" if days < 100 else f"{days:,.0f}")
 
 
 def _local(text: str) -> str:
