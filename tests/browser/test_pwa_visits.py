@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import InspectionPoint, Ticket, User, Visit, VisitResult
 from app.services.assessment import checklists
-from tests.browser.conftest import TESTDATA, settled, wait_until
+from tests.browser.conftest import TESTDATA, Phone, settled, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -274,6 +274,7 @@ def test_a_refused_visit_is_explained_in_plain_words_and_can_be_fixed(phone, ins
     wait_until(phone.page, "document.querySelector('[data-field=outbox-list] > li')?.dataset.state"
                            " === 'needs_attention'")
     assert "不合格项需要至少一张照片" in card.locator("[data-slot=errors]").inner_text()
+    phone.screenshot("visit-refused")
     assert counts() == (0, 0, 0)
 
     card.locator("[data-slot=edit]").click()  # back into the visit, at the item named
@@ -371,3 +372,30 @@ def test_a_conflict_is_shown_and_the_visit_can_be_sent_as_a_new_one(phone, inspe
     phone.sync_until_empty()
     assert counts() == (2, 2 * len(point[3]), len(FAILS))
     assert phone.errors == []
+
+
+def test_a_visit_without_a_phone_position_is_sent_without_one_and_flagged(chromium, live_url, inspector_name, point):
+    ctx = chromium.new_context(permissions=["background-sync"], timezone_id="Asia/Shanghai", locale="zh-CN",
+                               viewport={"width": 420, "height": 900})  # location refused
+    try:
+        phone = Phone(ctx, live_url)
+        log_in_and_cache(phone, inspector_name, point)
+        phone.context.set_offline(True)
+        phone.open("assess")
+        wait_until(phone.page, "document.querySelector('[data-field=nearby-status]').textContent.includes('无法获取')")
+        phone.page.click(f"[data-field=nearby-list] > li[data-code='{POINT}'] [data-slot=start]")
+        phone.page.wait_for_selector("#visit-form:not([hidden])")
+        assert phone.page.is_visible("[data-field=visit-far]")  # supervisors will be shown this visit
+        for index in range(len(point[3])):
+            answer(phone, point[3], index)
+        phone.page.click("[data-action=finish-visit]")
+        phone.wait_waiting(1)
+        sent = phone.page.evaluate(f"{VISIT_JS}.then((v) => v.listVisits().then(([visit]) => v.visitOnWire(visit)))")
+        assert not {"lat", "lon", "accuracy_m"} & set(sent)
+        phone.context.set_offline(False)
+        phone.sync_until_empty()
+        visit = settled(lambda: db.session.execute(sa.select(Visit.lat, Visit.lon, Visit.flagged_far)).one())
+        assert tuple(visit) == (None, None, True)
+        assert phone.errors == []
+    finally:
+        ctx.close()
