@@ -1,6 +1,6 @@
 """Run every benchmark under bench/ and write one table against the budgets of docs/design.md §8 to bench/RESULTS.md.
 
-    python bench/run_all.py               # full sizes (map at 10,000 and 1,000,000 tickets, 500 photos)
+    python bench/run_all.py               # full sizes (map at 10,000 and 1,000,000 tickets, 500 photos, …)
     BENCH_QUICK=1 python bench/run_all.py  # small sizes, a few minutes
     python bench/run_all.py --only load,pwa   # re-run these; the table keeps the others' last results
 
@@ -39,8 +39,10 @@ PLANS = {
     "pwa": {"full": ["--runs", "7"], "quick": ["--runs", "3"]},
     "load": {"full": [], "quick": ["--duration", "20", "--tickets", "2000"]},
     "login_timing": {"full": ["--attempts", "40"], "quick": ["--attempts", "10"]},
+    # 2,000 points, 50,000 visits, 1,000,000 tickets and tenths (quick: 200, 5,000, 100,000); databases cached
+    "assessment_score": {"full": ["--runs", "20"], "quick": ["--runs", "10"]},
 }
-ORDER = ["photo_pipeline", "photo_memory", "map_queries", "pwa", "load", "login_timing"]
+ORDER = ["photo_pipeline", "photo_memory", "map_queries", "assessment_score", "pwa", "load", "login_timing"]
 
 
 def benchmarks() -> list[str]:

@@ -1,5 +1,6 @@
-"""indexes the simulated score reads (issue 14): the open tickets by category and position (index-only),
-tickets by last change, the latest visit of each point, the failed items of visits
+"""indexes the simulated score reads (issue 14): the open tickets by category and position and the
+tickets by last change (both read from the index alone), the latest visit of each point, the failed
+items of visits
 
 Revision ID: 0009
 Revises: 0008
@@ -19,8 +20,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_status_category_lat_lon',
-                              ['status', 'category_id', 'lat', 'lon', 'department_id', 'id'], unique=False)
-        batch_op.create_index('ix_ticket_updated_at', ['updated_at'], unique=False)
+                              ['status', 'category_id', 'lat', 'lon', 'department_id', 'received_at', 'id'],
+                              unique=False)
+        batch_op.create_index('ix_ticket_updated_at',
+                              ['updated_at', 'received_at', 'category_id', 'lat', 'lon', 'department_id', 'id'],
+                              unique=False)
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index('ix_visit_point_latest', ['point_id', 'voided_at', 'started_at', 'id'], unique=False)
     with op.batch_alter_table('visit_result', schema=None) as batch_op:

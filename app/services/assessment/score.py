@@ -333,34 +333,33 @@ def _tickets_at_points(lookups: list[tuple[list[_Point], set[int]]], as_of: date
     """Per point and category, the tickets (id → department id) that lie at it and were open at
     `as_of`, of the categories given with each group of points (the points sharing a checklist version).
 
-    One read of the tickets that can have been open then, not a query per point: for a period that
-    includes today the open ones of those categories inside the visited points' joint box (an
-    index-only read of the index on (status, category, lat, lon, department, id)); for a past one
-    also those changed since (the index on updated_at; their status then is read from their
-    history, any other ticket still has the status it had). The rows are then matched to the points
-    all at once with numpy: each point's box (grown by the radius) through a grid of ~50 m cells,
-    then its radius (geodesic: see _Grid.match) and its prepared polygon.
+    One read of the tickets that can have been open then, not a query per point: the open ones of
+    those categories inside the visited points' joint box (an index-only read of the index on status,
+    category, position), and for a past period those changed since its end (the same from the index
+    on updated_at; their status then is read from their history, any other ticket still has the
+    status it had). The rows are then matched to the points all at once with numpy: each point's box
+    (grown by the radius) through a grid of ~50 m cells, then its radius (geodesic: see _Grid.match)
+    and its prepared polygon.
     """
     lookups = [(group, categories) for group, categories in lookups if group and categories]
     if not lookups:
         return {}
     grid = _Grid([(point, categories) for group, categories in lookups for point in group])
     t = Ticket
-    # Numbers only, one array: thousands of rows are read here. No status either: a row that has not
-    # changed since `as_of` is there because it is open; the others' status then is their history's.
+    # Numbers only, into one array: thousands of rows are read here. Two reads, each from one index
+    # alone: the tickets open now, then (for a past period) those changed since its end, whatever
+    # their status now (their status then is their history's). An open ticket unchanged since then
+    # was open then. coalesce(x, x) is x, but keeps each read off the other indexes.
     columns = [t.id, t.category_id, sa.func.coalesce(t.department_id, 0), t.lat, t.lon]
     min_lon, min_lat, max_lon, max_lat = grid.bounds
-    where = [t.category_id.in_(sorted(grid.categories)), t.lat.between(min_lat, max_lat),
-             t.lon.between(min_lon, max_lon)]
-    if current:
-        query = sa.select(*columns, sa.literal(0)).where(t.status.in_(OPEN_STATUSES), *where)
-    else:
-        # coalesce(x, x): the same value, but no index on received_at (a range over nearly every row).
-        query = sa.select(*columns, sa.case((t.updated_at > as_of, 1), else_=0)).where(
-            sa.or_(t.status.in_(OPEN_STATUSES), t.updated_at > as_of),
-            sa.func.coalesce(t.received_at, t.received_at) < as_of, *where)
-    found = db.session.connection().execute(query).all()
-    rows = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=6 * len(found)).reshape(-1, 6)
+    received = sa.func.coalesce(t.received_at, t.received_at) < as_of
+    rows = _numbers(sa.select(*columns, sa.literal(0)).where(
+        t.status.in_(OPEN_STATUSES), t.category_id.in_(sorted(grid.categories)), t.lat.between(min_lat, max_lat),
+        t.lon.between(min_lon, max_lon), received))
+    if not current:
+        # Nothing else in SQL: SQLite would rather skip-scan the index on (category, lat, lon), row by row.
+        since = _numbers(sa.select(*columns, sa.literal(1)).where(t.updated_at > as_of, received))
+        rows = np.concatenate([rows[~np.isin(rows[:, 0], since[:, 0])], since])
     point_ix, row_ix = grid.match(rows[:, 1], rows[:, 3], rows[:, 4])
     changed = rows[row_ix, 5] > 0
     if changed.any():
@@ -454,6 +453,12 @@ class _Grid:
     @staticmethod
     def _key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x * (1 << 32) + (y + (1 << 30))
+
+
+def _numbers(query: sa.Select) -> np.ndarray:
+    """The rows of a query of six numeric columns, as one float array (ids are exact up to 2⁵³)."""
+    found = db.session.connection().execute(query).all()
+    return np.fromiter(chain.from_iterable(found), dtype=np.float64, count=6 * len(found)).reshape(-1, 6)
 
 
 def _statuses_at(ticket_ids: set[int], moment: datetime) -> dict[int, str]:
