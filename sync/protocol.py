@@ -230,10 +230,11 @@ def _results(value: object, limits: Limits, errors: list[FieldError]) -> tuple[I
             own.append(FieldError("outcome", "invalid"))
         note = _text(raw, "note", own, limits.max_description)
         photos = _hashes(raw.get("photos"), limits.max_photos, "photos", own)
+        photo_exif = _photo_exif(raw.get("photo_exif"), photos, own)
         item_code = code.strip() if code is not None else None
         errors += [ItemError(f"{where}.{e.field}", e.code, e.message, e.limit, item_code) for e in own]
         if not own:
-            out.append(IncomingResult(item_code, outcome, note, photos))
+            out.append(IncomingResult(item_code, outcome, note, photos, photo_exif))
     return tuple(out)
 
 

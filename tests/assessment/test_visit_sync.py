@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Category, InspectionPoint, Report, Ticket, TicketPhoto, Visit, VisitResult
+from app.models import Category, EvidenceFlag, InspectionPoint, Report, Ticket, TicketPhoto, Visit, VisitResult
 from app.services.accounts.users import issue_device_token
 from app.services.assessment import checklists, visits
 from app.services.reports import intake
@@ -415,3 +416,32 @@ def test_a_broken_outline_stored_in_the_database_falls_back_to_the_distance_from
                                            at=offset(AT, 0, 300))])["visit_results"][0]
     visit = db.session.get(Visit, answer["visit_id"])
     assert answer["status"] == "created" and visit.distance_m == pytest.approx(300, abs=3)
+
+
+def test_a_fails_photos_get_the_evidence_flags_of_any_report(phone, site, create_photo, inspector):
+    point, version = site
+    stored_far = create_photo(uploaded_by=[inspector], exif_lat=AT[0] + 0.01, exif_lon=AT[1]).sha256  # 1.1 km
+    resized = create_photo(uploaded_by=[inspector]).sha256  # the phone's resized copy: no EXIF of its own
+    sent = visit_json(point.code, version.version, {"A1": ("fail", [stored_far]), "A2": "pass",
+                                                    "A3": ("fail", [resized])})
+    sent["results"][2]["photo_exif"] = {resized: {"lat": AT[0], "lon": AT[1] + 0.02, "taken_at": None}}  # 1.9 km
+    answer = phone.sync(visits=[sent])["visit_results"][0]
+    assert answer["status"] == "created"
+    flags = {(f.ticket_id, f.photo_sha256, f.code) for f in db.session.scalars(sa.select(EvidenceFlag))}
+    assert flags == {(answer["tickets"]["A1"], stored_far, "gps_far"), (answer["tickets"]["A3"], resized, "gps_far")}
+    # a photo_exif naming a photo the result does not hold is refused, as for a report
+    bad = visit_json(point.code, version.version, {"A1": "pass", "A2": "pass", "A3": "na"})
+    bad["results"][0]["photo_exif"] = {"a" * 64: {"lat": 1, "lon": 2}}
+    refused = phone.sync(visits=[bad])["visit_results"][0]
+    assert (refused["errors"][0]["field"], refused["errors"][0]["code"]) == ("results[0].photo_exif", "invalid")
+
+
+FINGERPRINT = "ee9a56c02c847fda8f9378f50a5291cc97dddc42792465602a05bad3aea211f1"
+
+
+def test_the_fingerprint_of_a_visit_without_photo_exif_never_changes():
+    # Stored with every visit: a change here would turn every phone's resend into a conflict.
+    at = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    visit = visits.IncomingVisit("c", "P-1", 2, at, at, (visits.IncomingResult("A1", "fail", "x", ("ab",)),
+                                                         visits.IncomingResult("A0", "pass")), 29.9, 119.9, 5.0)
+    assert visit.fingerprint() == FINGERPRINT

@@ -47,7 +47,7 @@ from app.services.accounts import audit
 from app.services.actor import Actor, Role
 from app.services.photos.attach import missing_photos
 from app.services.reports import geo, intake
-from app.services.reports.intake import FieldError, IncomingReport, Provenance, Status
+from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Provenance, Status
 from app.services.supervision.kpis import Period
 from app.text import text_problem
 
@@ -81,6 +81,7 @@ class IncomingResult:
     outcome: str  # Outcome's values
     note: str = ""
     photos: tuple[str, ...] = ()
+    photo_exif: dict[str, PhotoExif] = field(default_factory=dict)  # as a report's: the originals' EXIF
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ class IncomingVisit:
         """SHA-256 of everything but the client_id (results in item order): stored with the visit."""
         content = asdict(self)
         del content["client_id"]
+        for result in content["results"]:
+            if not result["photo_exif"]:
+                del result["photo_exif"]  # optional: a visit without it keeps the fingerprint it always had
         content["results"] = sorted(content["results"], key=lambda r: r["item_code"])
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -278,7 +282,7 @@ def _report_of(visit: IncomingVisit, result: IncomingResult, item: ChecklistItem
         lat=lat, lon=lon, captured_at=visit.finished_at,
         location_source=(LocationSource.DEVICE if at_phone else LocationSource.MANUAL).value,
         description=_description(item.text_zh, result.note), address=point.name,
-        accuracy_m=visit.accuracy_m if at_phone else None, photos=result.photos)
+        accuracy_m=visit.accuracy_m if at_phone else None, photos=result.photos, photo_exif=result.photo_exif)
 
 
 def _description(item_text: str, note: str) -> str:
