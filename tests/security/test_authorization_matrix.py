@@ -261,6 +261,10 @@ MATRIX: dict[str, Call] = {
     "pwa.manifest": Call("GET", lambda w: "/app/manifest.webmanifest", api(200, anonymous=200)),
     "pwa.config_json": Call("GET", lambda w: "/app/config.json", api(200, anonymous=200)),
     "pwa.session_json": Call("GET", lambda w: "/app/session.json", api(200, anonymous=200)),
+    # operations: health for load balancers (no login); metrics by address (METRICS_ALLOW: the test
+    # client is loopback), not by role — tests/ops/test_metrics.py covers the refusal
+    "ops.healthz": Call("GET", lambda w: "/healthz", api(200, anonymous=200)),
+    "ops_metrics.metrics": Call("GET", lambda w: "/metrics", api(200, anonymous=200)),
 }
 NOT_IN_MATRIX = {"static"}  # public files
 
