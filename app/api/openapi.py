@@ -94,7 +94,8 @@ VISIT = {"type": "object", "required": ["client_id", "point_code", "checklist_ve
              "results": {"type": "array", "maxItems": 200, "items": {
                  "type": "object", "required": ["item_code", "outcome"], "properties": {
                      "item_code": {"type": "string"}, "outcome": {"enum": ["pass", "fail", "na"]},
-                     "note": {"type": "string"}, "photos": {"type": "array", "items": {"type": "string"}}}}}}}
+                     "note": {"type": "string"}, "photos": {"type": "array", "items": {"type": "string"}},
+                     "photo_exif": {"type": "object"}}}}}}
 POINT = {"type": "object", "required": ["code", "name", "location_type", "lat", "lon", "area_code",
                                         "department_code", "last_visited_at"], "properties": {
     "code": {"type": "string"}, "name": {"type": "string"}, "location_type": {"type": "string"},

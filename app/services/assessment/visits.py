@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from shapely.errors import GEOSException
@@ -152,7 +153,8 @@ def receive(visit: IncomingVisit, actor: Actor, now: datetime, provenance: Prove
         return _rejected(visit, error("point_code", "unknown_point"))
     version = db.session.scalar(sa.select(ChecklistVersion).where(
         ChecklistVersion.location_type_id == point.location_type_id,
-        ChecklistVersion.version == visit.checklist_version))
+        ChecklistVersion.version == visit.checklist_version)
+        .options(so.selectinload(ChecklistVersion.items).joinedload(ChecklistItem.category)))
     if version is None:
         return _rejected(visit, error("checklist_version", "unknown_checklist_version"))
     items = {item.code: item for item in version.items}
