@@ -23,7 +23,7 @@ ACTION_LABELS = {
     "reopen": _l("Reopen"),
     "mark_duplicate": _l("Mark duplicate"),
     "mark_invalid": _l("Mark invalid"),
-    "report": _l("Reported"),
+    "report": _l("Report"),  # the history's first line: 上报, not the status 已上报
     "repeat": _l("Reported again"),
     "escalate": _l("Overdue: escalated"),
     "split": _l("Repeat split off"),

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import DomainError
@@ -18,13 +19,29 @@ from app.services.photos import evidence
 from app.services.photos import store as photos
 from app.services.reports import geo
 from app.services.supervision.gcj02 import Datum
+from app.services.tickets import navigation, triage
 from app.services.tickets import queries as ticket_queries
-from app.services.tickets import triage
 from app.services.tickets.access import get_visible_ticket
 from app.services.tickets.transitions import ActionInput, allowed_actions, transition
 from app.timeutil import now_utc
 from app.web import bp
 from app.web.forms import ActionForm, SplitForm
+
+# What the page says after an action went through (anything else: "Done.").
+DONE = {
+    "resolve": _l("Resolved: the ticket now waits for the inspector to re-inspect it on site."),
+    "accept": _l("Accepted: the deadline is running for your department."),
+    "return": _l("Returned to the campaign office with your reason."),
+    "close": _l("Closed: the problem is gone."),
+    "reopen": _l("Reopened: the department must rectify it again."),
+    "assign": _l("Assigned to the department."),
+}
+
+
+def _navigation(ticket) -> list[tuple[str, str]]:
+    name = f"{ticket.case_number} {ticket.category.name_zh}"
+    return [(_("Open in AMap"), navigation.amap_marker(ticket.lat, ticket.lon, name)),
+            (_("Open in Baidu Maps"), navigation.baidu_marker(ticket.lat, ticket.lon, name, ticket.address))]
 
 
 def handling_departments():
@@ -78,7 +95,7 @@ def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 20
         events=events, repeats=repeats, actions=allowed_actions(ticket, actor), now=now,
         due_soon_before=due_soon_before(now), departments=handling_departments(), evidence_flags=flags,
         can_split=actor.is_supervisor and ticket.is_open, draft=draft or {}, map_lat=map_lat, map_lon=map_lon,
-        photo_required=_photo_required(actor),
+        photo_required=_photo_required(actor), navigation=_navigation(ticket),
     ), status
 
 
@@ -132,7 +149,7 @@ def ticket_action(ticket_id: int):
             raise
         flash(exc.message, "error")
         return render_detail(ticket_id, draft=draft, status=exc.status)
-    flash(_("Done."), "success")
+    flash(str(DONE.get(form.action.data, _("Done."))), "success")
     return redirect(back)
 
 

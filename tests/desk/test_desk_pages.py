@@ -164,6 +164,8 @@ def test_resolve_with_after_photos_sent_with_the_form(login, clerk, queue):
     assert ticket.events[-1].note == "cleaned up"
     shown = client.get(f"/tickets/{ticket.id}").text
     assert all(f"/api/v1/photos/{sha(p)}/thumb" in shown for p in photos)
+    assert "已提交整改，等待督查员现场复查。" in shown  # the confirmation, once
+    assert "已提交整改" not in client.get(f"/tickets/{ticket.id}").text
 
 
 def test_a_refused_resolve_keeps_the_note_and_the_photos_already_stored(login, clerk, queue):
