@@ -94,7 +94,7 @@ def test_list_names_and_states_and_names_are_unique(county, runner):
     assert [line.split("\t")[:2][0] for line in lines] == ["a-wechat", "b-hotline"]
     assert lines[0].split("\t")[1] == "active" and lines[1].split("\t")[1].startswith("revoked")
     again = runner.invoke(args=["api-keys", "create", "--name", "b-hotline"])  # revoked names stay taken
-    assert again.exit_code != 0 and "exists" in again.output
+    assert again.exit_code != 0 and "已有同名密钥" in again.output  # Chinese, the default language
     bad = runner.invoke(args=["api-keys", "create", "--name", "with space"])
     assert bad.exit_code != 0
     unknown = runner.invoke(args=["api-keys", "revoke", "--name", "nobody"])
