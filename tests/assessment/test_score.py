@@ -293,3 +293,45 @@ def test_a_ticket_unchanged_since_a_past_period_keeps_its_status_then(case):
     db.session.commit()
     p4 = _by_code(score(case.day0, case.day0 + timedelta(days=2), now=now_utc()).by_point, "code")["P4"]
     assert (p4.score, p4.failed) == (5, ["B2", "B3"])
+
+
+def _towards(at: tuple[float, float], metres: float, bearing: float) -> tuple[float, float]:
+    """The position `metres` (geodesic, WGS-84) from `at` on `bearing` degrees."""
+    from geopy.distance import geodesic
+
+    there = geodesic(meters=metres).destination(at, bearing)
+    return there.latitude, there.longitude
+
+
+def test_the_radius_is_the_geodesic_50_m_to_the_centimetre(case, report):
+    """Just inside 50 m counts, just outside does not, also within the centimetre where the fast
+    distance hands over to the geodesic one."""
+    report("X14005", _towards(P2, 49.97, 90))  # P2's A2 (−5)
+    report("X12004", _towards(P2, 50.03, 270))  # not at P2
+    report("X14005", _towards(P1, 50.004, 180))  # not at P1 (its A2 passed)
+    today = to_local(now_utc()).date()
+    points = _by_code(score(case.day0, today, now=now_utc()).by_point, "code")
+    assert (points["P2"].score, points["P2"].failed) == (95, ["A2"])
+    assert (points["P1"].score, points["P1"].failed) == (70, ["A1", "A3"])
+    report("X12004", _towards(P2, 49.996, 200))  # P2's A3 (−20)
+    points = _by_code(score(case.day0, today, now=now_utc()).by_point, "code")
+    assert (points["P2"].score, points["P2"].failed) == (75, ["A2", "A3"])
+
+
+def test_a_ticket_on_the_outline_of_a_polygon_lies_at_the_point(case, report):
+    """P5's outline runs 200 m east of its position: a ticket on that edge is at the point."""
+    report("09009", offset(P5, 0, 200))
+    today = to_local(now_utc()).date()
+    p5 = _by_code(score(case.day0, today, now=now_utc()).by_point, "code")["P5"]
+    assert (p5.score, p5.failed) == (55, ["B1", "B2"])
+    report("07001", offset(P5, 0, 201))  # a metre outside, and 201 m from the position
+    p5 = _by_code(score(case.day0, today, now=now_utc()).by_point, "code")["P5"]
+    assert (p5.score, p5.failed) == (55, ["B1", "B2"])
+
+
+def test_of_two_visits_started_at_the_same_moment_the_later_counts(case, create_user):
+    """P6's visit on day 1 at 10:00 failed everything; another made at the same moment passed all."""
+    make_visit(case.points["P6"], create_user("inspector"), _at(case.day0 + timedelta(days=1), 10),
+               {"B1": "pass", "B2": "pass", "B3": "pass"})
+    p6 = _by_code(score(case.day0, case.day0 + timedelta(days=2), now=now_utc()).by_point, "code")["P6"]
+    assert (p6.score, p6.failed) == (100, [])

@@ -204,10 +204,6 @@ def _score(start_date: date, end_date: date, period: Period, draw_id: int | None
         groups[visit.checklist_version_id].append(points[pid])
     lookups = [(group, {i.category_id for i in items.get(version_id, ())}) for version_id, group in groups.items()]
     at_points = _tickets_at_points(lookups, as_of, current=as_of >= now)
-    ticket_departments = {r.ticket_id: r.department_id for rs in results.values() for r in rs.values() if r.ticket_id}
-    for here in at_points.values():
-        for tickets in here.values():
-            ticket_departments.update(tickets)
     names = _names()
 
     by_point: dict[int, PointScore] = {}
@@ -217,13 +213,19 @@ def _score(start_date: date, end_date: date, period: Period, draw_id: int | None
         outcomes = results.get(visit.id, {})
         failures = []
         for item in items.get(visit.checklist_version_id, ()):
-            result = outcomes.get(item.code)  # failed ones only
-            by_visit = result is not None
-            open_here = tuple(sorted(here.get(item.category_id, {})))
-            if not by_visit and not open_here:
+            result = outcomes.get(item.code)  # (ticket id, its department id) of a failed item
+            tickets = here.get(item.category_id)  # ticket id → department id, in the order of ids
+            if result is None and not tickets:
                 continue
-            ticket_id = result.ticket_id if by_visit and result.ticket_id else (open_here[0] if open_here else None)
-            department_id = ticket_departments.get(ticket_id) if ticket_id else None
+            by_visit = result is not None
+            open_here = tuple(tickets) if tickets else ()
+            if by_visit and result[0]:
+                ticket_id, department_id = result
+            elif open_here:
+                ticket_id = open_here[0]
+                department_id = tickets[ticket_id]
+            else:
+                ticket_id = department_id = None
             failures.append(FailedItem(item.code, item.deduction, by_visit, open_here, ticket_id,
                                        names.departments.get(department_id)))
         lost = sum(f.deduction for f in failures)
@@ -314,9 +316,9 @@ def _items(version_ids: set[int]) -> dict[int, list[_Item]]:
     return out
 
 
-def _failed_results(visit_ids: list[int]) -> dict[int, dict[str, sa.Row]]:
-    """Per visit, the items it failed, with the ticket each opened or was linked to and that ticket's
-    department (passes and n/a change nothing in the score, so they are not read)."""
+def _failed_results(visit_ids: list[int]) -> dict[int, dict[str, tuple[int | None, int | None]]]:
+    """Per visit, the items it failed: item code → (the ticket it opened or was linked to, that
+    ticket's department). Passes and n/a change nothing in the score, so they are not read."""
     out: dict[int, dict] = defaultdict(dict)
     r = VisitResult
     for chunk in _chunks(sorted(visit_ids)):
@@ -324,7 +326,7 @@ def _failed_results(visit_ids: list[int]) -> dict[int, dict[str, sa.Row]]:
                 sa.select(r.visit_id, r.item_code, r.ticket_id, Ticket.department_id)
                 .outerjoin(Ticket, Ticket.id == r.ticket_id)
                 .where(r.visit_id.in_(chunk), r.outcome == Outcome.FAIL)):
-            out[row.visit_id][row.item_code] = row
+            out[row[0]][row[1]] = (row[2], row[3])
     return out
 
 
@@ -393,16 +395,16 @@ class _Grid:
         self.categories = set().union(*(c for _p, c in points))
         self._category_ix = {c: i for i, c in enumerate(sorted(self.categories))}
         self.wants = np.zeros((len(points), len(self._category_ix)), dtype=bool)  # point × category
-        boxes = np.empty((len(points), 4))
-        for i, (point, categories) in enumerate(points):
+        for i, (_point, categories) in enumerate(points):
             self.wants[i, [self._category_ix[c] for c in categories]] = True
-            dlat, dlon = geo.metres_to_degrees(MATCH_RADIUS_M, point.lat)
-            min_lon, min_lat, max_lon, max_lat = point.bbox
-            boxes[i] = (min_lon - dlon, min_lat - dlat, max_lon + dlon, max_lat + dlat)
-        self.boxes = boxes
-        self.bounds = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
         self.lats = np.array([p.lat for p, _c in points])
         self.lons = np.array([p.lon for p, _c in points])
+        # Each point's box grown by the radius.
+        grow = np.array([geo.metres_to_degrees(MATCH_RADIUS_M, p.lat) for p, _c in points]).reshape(-1, 2)
+        boxes = np.array([p.bbox for p, _c in points], dtype=np.float64).reshape(-1, 4)
+        boxes += np.stack([-grow[:, 1], -grow[:, 0], grow[:, 1], grow[:, 0]], axis=1)
+        self.boxes = boxes
+        self.bounds = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
         self.polygons = np.full(len(points), None, dtype=object)
         outlined = [i for i, (p, _c) in enumerate(points) if p.polygon]
         if outlined:
