@@ -118,3 +118,119 @@ def test_the_units_run_what_the_readme_says():
         assert "EnvironmentFile=/etc/xuncha/xuncha.env" in text and "PASSWORD" not in text.upper().replace(
             "PGPASSWORD", "")
     assert "-c gunicorn.conf.py" in (REPO / "README.md").read_text()
+
+
+# --- the site at work: nginx in front of gunicorn, on random ports -----------------------------------
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, deadline_s: float = 120) -> None:
+    import time
+
+    import requests
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            requests.get(url, timeout=60, verify=False)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not come up")
+
+
+@pytest.fixture
+def stack(database_url, tmp_path, create_user):
+    """gunicorn (one worker, one thread: the easiest server to stall) behind the shipped nginx site."""
+    import sys
+
+    from app.extensions import db
+    from app.services.accounts.users import issue_device_token
+
+    need("nginx", "openssl")
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the test's own certificate
+    token = issue_device_token(create_user("inspector"), "stack")
+    db.session.commit()
+    app_port, tls_port, plain_port = _port(), _port(), _port()
+    site = SITE.read_text().replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};") \
+        .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{tls_port} ssl http2;") \
+        .replace("listen 80;", f"listen 127.0.0.1:{plain_port};") \
+        .replace("listen [::]:443 ssl http2;", "").replace("listen [::]:80;", "") \
+        .replace("/srv/xuncha/app/static/", f"{REPO}/static/")
+    config = _site_for_test(tmp_path, site)
+    text = config.read_text()
+    if os.geteuid() == 0:  # workers would otherwise run as nobody, who may not write the temp folders
+        text = "user root;\n" + text
+    config.write_text(text)
+    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path / "media"),
+           "SECRET_KEY": "y" * 64, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "LOG_LEVEL": "WARNING",
+           "TRUSTED_PROXIES": "1"}
+    logs = (tmp_path / "gunicorn.log").open("wb")
+    web = subprocess.Popen([str(REPO / ".venv" / "bin" / "gunicorn") if (REPO / ".venv").is_dir()
+                            else str(os.path.join(os.path.dirname(sys.executable), "gunicorn")),
+                            "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{app_port}", "--workers", "1",
+                            "--threads", "1", "--timeout", "120", "wsgi:app"],
+                           cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=logs)
+    proxy = subprocess.Popen([_nginx(), "-c", str(config), "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
+                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{app_port}/healthz")
+        _wait_until_up(f"https://127.0.0.1:{tls_port}/healthz")
+        yield {"app": f"http://127.0.0.1:{app_port}", "site": f"https://127.0.0.1:{tls_port}",
+               "plain": f"http://127.0.0.1:{plain_port}", "token": token, "tls_port": tls_port, "app_port": app_port}
+    finally:
+        proxy.terminate()
+        web.terminate()
+        proxy.wait(timeout=30)
+        web.wait(timeout=30)
+        logs.close()
+
+
+def _half_sent_upload(port: int, token: str, tls: bool):
+    """Headers and 1 KB of a 5 MB photo upload, then nothing: a phone on a dying link."""
+    import socket
+    import ssl
+
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock = ssl._create_unverified_context().wrap_socket(raw) if tls else raw
+    sock.sendall((f"PUT /api/v1/photos/{'a' * 64} HTTP/1.1\r\nHost: xuncha.example.gov.cn\r\n"
+                  f"Authorization: Bearer {token}\r\nContent-Type: image/jpeg\r\n"
+                  f"Content-Length: {5 * 1024 * 1024}\r\n\r\n").encode() + b"\xff" * 1024)
+    return sock
+
+
+def test_through_the_site_metrics_are_hidden_and_half_sent_uploads_stall_nothing(stack):
+    import requests
+
+    site, app = stack["site"], stack["app"]
+    assert requests.get(f"{site}/metrics", verify=False, timeout=30).status_code == 404
+    assert requests.get(f"{app}/metrics", timeout=30).status_code == 200  # loopback, straight to gunicorn
+    health = requests.get(f"{site}/healthz", verify=False, timeout=30)
+    assert health.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", health.headers["X-Request-Id"])
+    assert requests.get(stack["plain"] + "/healthz", allow_redirects=False, timeout=30).status_code == 301
+    static = requests.get(f"{site}/static/pwa/index.html", verify=False, timeout=30)
+    assert static.status_code == 200 and static.headers["Cache-Control"] == "public, no-cache"
+
+    stalled = [_half_sent_upload(stack["tls_port"], stack["token"], tls=True) for _ in range(10)]
+    try:
+        # nginx holds the ten bodies; the single gunicorn thread stays free for everyone else.
+        assert requests.get(f"{site}/healthz", verify=False, timeout=30).status_code == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+
+    direct = _half_sent_upload(stack["app_port"], stack["token"], tls=False)
+    try:
+        # Without nginx one half-sent upload is enough to take the only thread.
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(f"{app}/healthz", timeout=3)
+    finally:
+        direct.close()
