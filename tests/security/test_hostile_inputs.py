@@ -184,7 +184,8 @@ def _path_values(world: World, endpoint: str) -> dict:
             "user_id": world.victim.id, "category_id": world.spare_category_id, "area_id": world.spare_area_id,
             "sha256": world.photo_sha, "variant": "thumb", "action": "accept", "queue": "unrouted",
             "case_number": world.ticket.case_number, "code": "09009", "filename": "site.css",
-            "fmt": "csv" if endpoint == "web.supervise_export" else "json", "visit_id": world.visit_id}
+            "fmt": {"web.supervise_export": "csv", "web.supervise_bulletin": "docx"}.get(endpoint, "json"),
+            "visit_id": world.visit_id}
 
 
 def _base_query(world: World, endpoint: str) -> list[tuple[str, str]]:
