@@ -6,9 +6,12 @@ server starts (old files would add yesterday's counts to today's). A worker that
 dead, so its gauges stop counting while its counters and histograms stay in the totals.
 Override bind and workers with GUNICORN_BIND and WEB_CONCURRENCY.
 """
+import json
+import logging
 import os
 import shutil
 import tempfile
+from datetime import UTC, datetime
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -17,6 +20,27 @@ timeout = 60  # a 25 MB photo over a slow link is buffered by nginx first; the a
 graceful_timeout = 30
 accesslog = None  # the app logs every request itself, as JSON with its request id (app/ops/logging.py)
 errorlog = "-"
+
+
+class _JsonLines(logging.Formatter):
+    """gunicorn's own lines (workers booting, timeouts) as JSON too, like the app's (app/ops/logging.py)."""
+
+    def format(self, record):
+        return json.dumps({"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                           "level": record.levelname, "logger": record.name, "message": record.getMessage()},
+                          ensure_ascii=False)
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": _JsonLines}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+                # The app logs each request itself (with its request id); gunicorn's line would repeat it.
+                "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},
+}
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # No folder given (systemd gives /run/xuncha/metrics): a fresh private one for this server.

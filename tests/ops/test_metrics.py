@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import socket
 import subprocess
@@ -233,4 +234,6 @@ def test_gunicorn_with_two_workers_and_the_shipped_config(app, database_url, tmp
         server.wait(timeout=30)
         log_file.close()
     assert counts == [float(sent)] * 4
+    lines = [json.loads(line) for line in log.read_text().splitlines()]  # gunicorn's own lines are JSON too
+    assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
     assert "1.db" not in pids and len(pids) == 2  # a fresh folder, and both workers write to it
