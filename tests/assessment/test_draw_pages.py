@@ -173,3 +173,16 @@ def test_hostile_assignment_form_values_are_a_readable_refusal_never_a_500(boss,
                            data=encode_pairs([("csrf_token", token), *pairs]),
                            content_type="application/x-www-form-urlencoded")
         assert answer.status_code in (303, 400, 409, 422), (field, hostile, answer.status_code)
+
+
+def test_even_assignment_among_the_inspectors_ticked(boss, create_user):
+    create_user("inspector", username="carol")
+    _create(boss, name="x", per_type="1", seed="1")
+    draw = db.session.scalar(sa.select(Draw))
+    page = boss.get(f"/supervise/assessment/draws/{draw.id}")
+    assert 'name="inspectors" value="carol"' in page.text
+    answer = boss.post(f"/supervise/assessment/draws/{draw.id}/assign",
+                       data={"csrf_token": _token(page), "mode": "even", "inspectors": ["bob", "carol"]})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    assert sorted(dp.assignee.username for dp in draw.points) == ["bob"] * 8 + ["carol"] * 8
