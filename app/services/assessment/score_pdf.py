@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from app.labels import localized_name
@@ -88,7 +88,8 @@ def render(report: Report, formula: list[str], now: datetime) -> bytes:
 
     pdf.heading(_("How the score is computed"))
     for n, line in enumerate(formula, 1):
-        pdf.multi_cell(0, 5, f"{n}. {line}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # CHAR: Chinese has no spaces, so a line may break anywhere (not only after "1.").
+        pdf.multi_cell(0, 5, f"{n}. {line}", align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.heading(_("By department: points lost"))
     pdf.table_of([_("Department"), _("Checklist points lost"), _("Failed items"), _("Field points lost (of 40)"),
