@@ -127,7 +127,14 @@ def seed_assessment(count: int, visit_count: int, now: datetime) -> None:
 
     rng = random.Random(14)
     conn = db.session.connection()
-    conn.execute(sa.delete(InspectionPoint.__table__))
+    # The demo's points go, with whatever the seed made on them (visits, draws).
+    doomed = {"inspection_point"}
+    for table in db.metadata.sorted_tables:
+        if any(fk.column.table.name in doomed for fk in table.foreign_keys):
+            doomed.add(table.name)
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name in doomed:
+            conn.execute(sa.delete(table))
     types = list(db.session.scalars(sa.select(LocationType.id).order_by(LocationType.id)))
     latest = dict(db.session.execute(
         sa.select(ChecklistVersion.location_type_id, sa.func.max(ChecklistVersion.id))
@@ -217,7 +224,8 @@ def prepare(kind: str, size, rebuild: bool):
             upgrade(directory=str(ROOT / "migrations"))  # revisions added since the build
         stale = schema_differences(app)
         if stale:  # a revision the database has was changed since it was built
-            print(f"{kind}: the cached database's schema is not the models' ({stale[0]}…): building it again")
+            print(f"{kind}: the cached database's {_table_of(stale[0])} is not the models' ({stale[0][0]}, "
+                  f"{len(stale)} in all): building it again")
             when = None
     if when is None:
         print(f"{kind}: building {size[0]:,} points, {size[1]:,} visits, {size[2]:,} tickets…", flush=True)

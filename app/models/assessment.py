@@ -154,7 +154,7 @@ class Visit(db.Model):
         sa.Index("ix_visit_point_started", "point_id", "started_at"),
         sa.Index("ix_visit_started_point", "started_at", "point_id"),
         # The score: one seek per point for its latest visit in a period that was not voided.
-        sa.Index("ix_visit_point_latest", "point_id", "voided_at", "started_at", "id"),
+        sa.Index("ix_visit_point_latest", "point_id", "started_at", "id", "voided_at", "checklist_version_id"),
     )
 
 

@@ -26,7 +26,8 @@ def upgrade():
                               ['updated_at', 'received_at', 'category_id', 'lat', 'lon', 'department_id', 'id'],
                               unique=False)
     with op.batch_alter_table('visit', schema=None) as batch_op:
-        batch_op.create_index('ix_visit_point_latest', ['point_id', 'voided_at', 'started_at', 'id'], unique=False)
+        batch_op.create_index('ix_visit_point_latest',
+                              ['point_id', 'started_at', 'id', 'voided_at', 'checklist_version_id'], unique=False)
     with op.batch_alter_table('visit_result', schema=None) as batch_op:
         batch_op.create_index('ix_visit_result_visit_outcome', ['visit_id', 'outcome', 'item_code', 'ticket_id'],
                               unique=False)
