@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "static" / "pwa" / "vendor"
+# Libraries only the tests load (never served by the app): tests/browser/vendor/.
+TEST_VENDOR = ROOT / "tests" / "browser" / "vendor"
+TEST_ONLY = {"axe-core"}
 
 # package → (target folder under vendor/, [files inside the package to copy])
 FILES: dict[str, tuple[str, list[str]]] = {
@@ -27,6 +30,7 @@ FILES: dict[str, tuple[str, list[str]]] = {
                             "dist/images/layers-2x.png", "LICENSE"]),
     "leaflet.heat": ("leaflet.heat", ["dist/leaflet-heat.js", "LICENSE"]),
     "chart.js": ("chart.js", ["dist/chart.umd.js", "LICENSE.md"]),
+    "axe-core": ("axe-core", ["axe.min.js", "LICENSE"]),  # the accessibility checks of the browser tests
 }
 
 
@@ -44,8 +48,9 @@ def main() -> int:
     if missing:
         print(f"package.json and scripts/vendor.py disagree about: {', '.join(missing)}", file=sys.stderr)
         return 1
-    if VENDOR.exists():
-        shutil.rmtree(VENDOR)
+    for folder in (VENDOR, TEST_VENDOR):
+        if folder.exists():
+            shutil.rmtree(folder)
     rows = []
     for name, (folder, files) in sorted(FILES.items()):
         meta = package_meta(name)
@@ -54,11 +59,13 @@ def main() -> int:
             return 1
         for rel in files:
             source = NODE_MODULES / name / rel
-            target = VENDOR / folder / (rel.split("/", 1)[1] if rel.startswith(("build/", "dist/")) else rel)
+            root = TEST_VENDOR if name in TEST_ONLY else VENDOR
+            target = root / folder / (rel.split("/", 1)[1] if rel.startswith(("build/", "dist/")) else rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         licence = meta.get("license") or LICENCE_WITHOUT_FIELD[name]
-        rows.append(f"| {name} | {meta['version']} | {licence} | vendor/{folder}/ |")
+        where = f"tests/browser/vendor/{folder}/ (tests only)" if name in TEST_ONLY else f"vendor/{folder}/"
+        rows.append(f"| {name} | {meta['version']} | {licence} | {where} |")
     (VENDOR / "VERSIONS.md").write_text(
         "# Vendored front-end libraries\n\nCopied from the npm registry by `scripts/vendor.py`; do not edit.\n\n"
         "| package | version | licence | folder |\n|---|---|---|---|\n" + "\n".join(rows) + "\n",
