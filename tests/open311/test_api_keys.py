@@ -166,3 +166,22 @@ def test_the_admin_page_creates_shows_once_and_revokes(login, create_user, clien
     taken = admin_client.post("/admin/api-keys", data={"csrf_token": _csrf(admin_client), "name": "wechat"},
                               follow_redirects=True)
     assert "xk_" not in taken.text and db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == 1
+
+
+def test_a_keys_account_cannot_be_enabled_or_given_a_password(login, create_user, runner):
+    _create(runner, "hotline")
+    account = db.session.scalar(sa.select(User).where(User.username == "apikey:hotline"))
+    account_id = account.id
+    db.session.rollback()
+    admin_client = login(create_user("admin"))
+    enable = admin_client.post(f"/admin/users/{account_id}", data={
+        "csrf_token": _csrf(admin_client), "role": "inspector", "display_name": "x", "active": "on"},
+        follow_redirects=True)
+    password = admin_client.post(f"/admin/users/{account_id}/password", data={
+        "csrf_token": _csrf(admin_client), "password": "An0ther-pass"}, follow_redirects=True)
+    refused = "此账号属于一个 API 密钥"  # in Chinese, the default language
+    assert refused in enable.text and refused in password.text
+    db.session.expire_all()
+    account = db.session.get(User, account_id)
+    assert not account.active and account.display_name == "hotline"
+    assert not db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action.like("user.%"))).all()

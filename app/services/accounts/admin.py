@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Area, Category, Department, Role, User
-from app.services.accounts import audit, users
+from app.services.accounts import api_keys, audit, users
 from app.services.actor import Actor
 from app.services.reports.geo import invalidate_area_cache
 
@@ -50,6 +50,7 @@ def update_user(actor: Actor, user_id: int, *, role: str, department_code: str |
     """Change an account's role, department, name, e-mail or whether it may log in."""
     _require_admin(actor)
     user = _get(User, user_id)
+    api_keys.refuse_key_account(user.id)
     try:
         new_role = Role(role)
     except ValueError:
@@ -76,6 +77,7 @@ def update_user(actor: Actor, user_id: int, *, role: str, department_code: str |
 def reset_password(actor: Actor, user_id: int, password: str, ip: str | None = None) -> None:
     _require_admin(actor)
     user = _get(User, user_id)
+    api_keys.refuse_key_account(user.id)
     users.set_password(user, password, reason="password_reset")  # ends its sessions, revokes its devices
     audit.record(actor, "user.reset_password", "user", user.id, {}, ip)
 

@@ -83,6 +83,13 @@ def revoke(actor: Actor, name: str, ip: str | None = None, now: datetime | None 
     return key
 
 
+def refuse_key_account(user_id: int) -> None:
+    """A key's own account is managed through its key: never enabled, never given a password."""
+    if db.session.scalar(sa.select(ApiKey.id).where(ApiKey.user_id == user_id)) is not None:
+        raise ValidationFailed(_("This account reports for an API key; manage it on the API keys page."),
+                               field="username", code="api_key_account")
+
+
 def list_keys() -> list[ApiKey]:
     return list(db.session.scalars(sa.select(ApiKey).order_by(ApiKey.name)))
 
