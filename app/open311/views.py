@@ -4,7 +4,8 @@ Reads need no key when OPEN311_PUBLIC is on (the spec's default); this county's 
 public by default, so reads then need `api_key` too. `api_key` is an integration's API key (issued
 by an administrator, rate-limited, decision 0009) or a device token of the county's own apps: a
 key reads what the public would see (every ticket) and posts as its own account; a device token
-reads and posts as its user. Names come in English with `locale=en` or `Accept-Language: en`.
+reads and posts as its user. Names and refusals come in English with `locale=en` or
+`Accept-Language: en`.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, current_app, request, send_file, url_for
+from flask import Blueprint, current_app, g, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -70,6 +72,22 @@ def _lang() -> str:
 
 def _named(obj, lang: str) -> str:
     return (obj.name_en or obj.name_zh) if lang == "en" else obj.name_zh
+
+
+@bp.before_request
+def _language():
+    """Refusals in the caller's language too (the names follow _lang() where they are chosen)."""
+    if _lang() == "en":
+        forced = force_locale("en")
+        forced.__enter__()
+        g.open311_locale = forced
+
+
+@bp.teardown_request
+def _language_done(_exc):
+    forced = g.pop("open311_locale", None)
+    if forced is not None:
+        forced.__exit__(None, None, None)
 
 
 @bp.before_request

@@ -191,6 +191,11 @@ def test_english_names_when_asked(server, key):
     assert request["agency_responsible"] == "Traffic Police Brigade of the County Public Security Bureau"
     xml = requests.get(f"{server}/requests.xml", headers={"Accept-Language": "en"}, timeout=30).text
     assert "<service_name>Illegal motor-vehicle parking</service_name>" in xml
+    # Refusals too; Chinese by default.
+    english = _post(server, key, locale="en", **{"attribute[plate_number]": ""}).json()[0]["description"]
+    chinese = _post(server, key, **{"attribute[plate_number]": ""}).json()[0]["description"]
+    assert english == "attribute[plate_number]: This attribute is required."
+    assert chinese == "attribute[plate_number]: 此属性为必填项。"
 
 
 def test_jurisdiction_id_is_checked_when_configured(server, public, key):
