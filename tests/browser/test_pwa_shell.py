@@ -29,6 +29,9 @@ def test_a_new_version_waits_for_the_inspector_and_keeps_the_outbox(phone, inspe
     phone.context.route("**/api/v1/**", lambda route: route.abort())  # keep it queued across the update
     phone.context.set_offline(False)
 
+    # Coming back online looks for a new version (sw-bridge.js): let that look end first, or the
+    # update() below would join it and see the old version.
+    phone.page.evaluate("navigator.serviceWorker.getRegistration('/app/').then((r) => r.update())")
     monkeypatch.setattr("app.pwa.views.shell_version", lambda: "a-new-deploy-0001")
     phone.page.evaluate("navigator.serviceWorker.getRegistration('/app/').then((r) => r.update())")
     phone.page.wait_for_selector("[data-field=update-banner]:not([hidden])")
