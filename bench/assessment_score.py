@@ -84,6 +84,12 @@ def built_at(app, size) -> datetime | None:
 
 def build(app, size) -> datetime:
     points, visits, tickets = size
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # a new file (fresh_database drops PostgreSQL's schema)
+            db.engine.dispose()
+            path = Path(db.engine.url.database)
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
     fresh_database(app)
     from app import seed as demo
 
