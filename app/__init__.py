@@ -20,10 +20,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])
     init_extensions(app)
+    register_blueprints(app)
     from app import ops
 
-    ops.install(app)  # first: the request id, clock and log line wrap every other hook (app/ops)
-    register_blueprints(app)
+    ops.install(app)  # before the other hooks: the request id, clock and log line wrap them all (app/ops)
     register_handlers(app)
     register_cli(app)
     return app

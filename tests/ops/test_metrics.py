@@ -158,8 +158,8 @@ WRITER = textwrap.dedent("""
     import sys
     from app.ops import metrics
     for _ in range(int(sys.argv[1])):
-        metrics.observe("sync.sync", "POST", "/api/v1/sync", 200, 0.2,
-                        {"results": [{"status": "created"}], "action_results": []})
+        metrics.observe("sync.sync", "POST", "/api/v1/sync", 200, 0.2)
+        metrics.count_sync({"results": [{"status": "created"}], "action_results": []})
 """)
 
 READER = textwrap.dedent("""
