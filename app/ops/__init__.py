@@ -1,5 +1,5 @@
 """What operators need from a running app: /healthz, /metrics, JSON logs with request ids, optional
-Sentry (docs/operations.md, decision 0009). `install(app)` is called once from create_app()."""
+Sentry (docs/operations.md, decision 0011). `install(app)` is called once from create_app()."""
 from __future__ import annotations
 
 from flask import Flask
