@@ -101,6 +101,7 @@ def test_a_backup_taken_during_a_sync_burst_restores_and_verifies(app, create_us
     assert db.session.scalar(sa.select(sa.func.count(Report.id))) == manifest["tables"]["report"]
     tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id)))
     assert tickets == manifest["tables"]["ticket"] > 0
+    assert _leftover_databases() == []  # the new copy took the name, the old one is gone
 
 
 def _old_state() -> tuple[dict[str, int], list[str]]:
@@ -113,8 +114,8 @@ def _leftover_databases() -> list[str]:
         return sorted(p.name for p in Path(db.engine.url.database).parent.glob("*.restore-candidate"))
     current = db.engine.url.database
     with db.engine.connect() as conn:
-        return list(conn.scalars(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                 {"p": f"{current}\\_%"}))
+        return list(conn.scalars(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :a OR datname LIKE :b"),
+                                 {"a": f"{current}\\_restore\\_%", "b": f"{current}\\_previous\\_%"}))
 
 
 @pytest.fixture
