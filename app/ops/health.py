@@ -7,6 +7,7 @@ make this worker unable to serve phones.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from app.jobs import lease
 from app.ops import queues
 
 CALENDAR_DAYS = 60
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ def check_database() -> Check:
         return Check(True, f"{db.engine.dialect.name} answers", critical=True)
     except Exception as exc:  # noqa: BLE001 - any failure means the same: not reachable
         db.session.rollback()
-        return Check(False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}", critical=True)
+        # The answer is public: hosts and user names go to the log only.
+        log.warning("healthz: the database does not answer: %s", exc)
+        return Check(False, f"the database does not answer ({type(exc).__name__}; the log has the reason)",
+                     critical=True)
 
 
 def check_media() -> Check:
@@ -48,9 +53,10 @@ def check_media() -> Check:
         fd, name = tempfile.mkstemp(prefix=".healthz-", suffix=".tmp", dir=root)
         os.close(fd)
         os.unlink(name)
-        return Check(True, f"{root} is writable", critical=True)
+        return Check(True, "the media folder is writable", critical=True)
     except OSError as exc:
-        return Check(False, f"{root} is not writable: {exc.strerror or exc}", critical=True)
+        log.warning("healthz: media folder %s is not writable: %s", root, exc)
+        return Check(False, f"the media folder is not writable: {exc.strerror or type(exc).__name__}", critical=True)
 
 
 def check_scheduler(now: datetime) -> Check:

@@ -85,6 +85,7 @@ def test_database_down_fails_with_503(database_url, tmp_path):
     _shape_ok(body)
     assert resp.status_code == 503 and body["status"] == "fail"
     assert body["checks"]["database"]["ok"] is False and body["checks"]["media"]["ok"] is True
+    assert "127.0.0.1" not in resp.text and "no-such-folder" not in resp.text  # public: no hosts, no paths
     assert "scheduler" not in body["checks"]  # nothing else asks a database that is not there
 
 
