@@ -399,3 +399,46 @@ def test_a_visit_without_a_phone_position_is_sent_without_one_and_flagged(chromi
         assert phone.errors == []
     finally:
         ctx.close()
+
+
+def test_a_phone_with_the_previous_database_keeps_its_queued_report_through_the_upgrade(phone, inspector_name):
+    """The 测评 stores came with IndexedDB version 2: a report queued under version 1 is still sent."""
+    phone.page.goto(phone.base_url + "/login")  # same origin, outside the app: nothing opens the database
+    phone.page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('xuncha', 1);
+        open.onupgradeneeded = () => {  // the version 1 schema, as static/pwa/js/db.js made it
+            const db = open.result;
+            db.createObjectStore('reports', {keyPath: 'clientId'}).createIndex('state', 'state');
+            for (const name of ['photos', 'actions', 'tickets', 'categories']) {
+                db.createObjectStore(name, {keyPath: {photos: 'sha256', tickets: 'id', categories: 'code'}[name]
+                    || 'clientId'});
+            }
+            db.createObjectStore('meta');
+        };
+        open.onerror = () => reject(open.error);
+        open.onsuccess = async () => {
+            const canvas = Object.assign(document.createElement('canvas'), {width: 64, height: 48});
+            canvas.getContext('2d').fillRect(0, 0, 32, 24);
+            const blob = await new Promise((done) => canvas.toBlob(done, 'image/jpeg', 0.9));
+            const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+            const sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+            const now = new Date().toISOString();
+            const tx = open.result.transaction(['reports', 'photos'], 'readwrite');
+            tx.objectStore('photos').put({sha256, blob, type: 'image/jpeg', bytes: blob.size, uploaded: false});
+            tx.objectStore('reports').put({clientId: crypto.randomUUID(), owner: null, categoryCode: '06012',
+                description: '升级前排队', address: '', lat: 29.9761, lon: 119.9512, accuracyM: 10,
+                locationSource: 'device', capturedAt: now, photos: [sha256], photoExif: {}, createdAt: now,
+                state: 'waiting', reason: null, errors: [], progress: null});
+            tx.oncomplete = () => { open.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+        };
+    })""")
+    phone.log_in(inspector_name)
+    phone.sync_until_empty()
+    [description] = settled(lambda: db.session.scalars(sa.select(Ticket.description)).all())
+    assert description == "升级前排队"
+    stores = phone.page.evaluate("import('/static/pwa/js/db.js').then((m) => m.openAppDb())"
+                                 ".then((db) => [db.version, [...db.objectStoreNames].sort()])")
+    assert stores == [2, sorted(["reports", "photos", "actions", "tickets", "categories", "meta", "points",
+                                 "checklists", "drafts", "visits", "visitLog"])]
+    assert phone.errors == []

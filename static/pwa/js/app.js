@@ -45,6 +45,7 @@ async function main() {
     for (const view of views) view.render();
   });
   dbEvents.addEventListener('blocking', () => toast('db.blocking', {}, {error: true}));
+  dbEvents.addEventListener('blocked', () => toast('db.blocked', {}, {error: true}));
   await capture.ready;
   performance.mark('xuncha-ready');
   document.body.dataset.ready = 'true'; // the capture form is usable from here on (bench/pwa.py, tests)

@@ -19,7 +19,8 @@ export const STORES = {
   visitLog: 'visitLog',     // visits the server acknowledged, with their tickets, keyed by clientId
 };
 
-/** Fires 'blocking' when this (older) tab holds up a newer schema; the page asks to reload. */
+/** Fires 'blocking' when this (older) tab holds up a newer schema (the page asks to reload), and
+ * 'blocked' when this (newer) page waits for an older one to let go. */
 export const dbEvents = new EventTarget();
 
 let opening = null;
@@ -47,7 +48,14 @@ export function openAppDb() {
       }
     },
     blocking() {
+      // A newer version waits for this connection: let it go (running transactions still finish),
+      // so the new version's upgrade is not held up; this older page asks to be reloaded.
+      opening?.then((db) => db.close());
+      opening = null;
       dbEvents.dispatchEvent(new Event('blocking'));
+    },
+    blocked() {
+      dbEvents.dispatchEvent(new Event('blocked'));
     },
   });
   return opening;
