@@ -215,6 +215,7 @@ export function mountVisitForm(form, {watch, onFinished, onLeave}) {
     async open(openDraft) {
       draft = {current: 0, ...openDraft};
       form.hidden = false;
+      if (!writing) form.dataset.saved = 'true'; // as stored: nothing to write yet
       say(null);
       takePosition();
       await render();
