@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.services.actor import Actor
@@ -27,11 +28,13 @@ def import_points(file: Path, dry_run: bool) -> None:
         db.session.rollback()
         for error in result.errors:
             click.echo(f"{file.name}: {error}", err=True)
-        raise click.ClickException(f"{len(result.errors)} problem(s) in {result.rows} row(s); nothing was imported.")
+        raise click.ClickException(_("%(n)d problem(s) in %(rows)d row(s); nothing was imported.",
+                                     n=len(result.errors), rows=result.rows))
     if dry_run:
         db.session.rollback()
-        click.echo(f"{result.rows} rows are fine: {len(result.created)} new, {len(result.updated)} to update "
-                   "(dry run: nothing written).")
+        click.echo(_("%(rows)d rows are fine: %(new)d new, %(updated)d to update (dry run: nothing written).",
+                     rows=result.rows, new=len(result.created), updated=len(result.updated)))
         return
     db.session.commit()
-    click.echo(f"Imported {result.rows} points: {len(result.created)} new, {len(result.updated)} updated.")
+    click.echo(_("Imported %(rows)d points: %(new)d new, %(updated)d updated.",
+                 rows=result.rows, new=len(result.created), updated=len(result.updated)))

@@ -34,7 +34,7 @@ def test_a_good_csv_is_imported_with_areas_from_the_position(bare_county, tmp_pa
                     f"R-02,\"建设路, 东段\",ZCGD,{EAST[0]},{EAST[1] + 0.001},CGZF,NHZ\n", encoding="utf-8-sig")
     result = runner.invoke(args=["points", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Imported 3 points: 3 new, 0 updated." in result.output
+    assert "已导入 3 个点位：新增 3 个，更新 0 个。" in result.output
     market, road, given = _point("M-01"), _point("R-01"), _point("R-02")
     assert (market.name, market.location_type.code, market.department.code, market.area.code) == \
         ("城南农贸市场", "NMSC", "SJJ", "CGZ")
@@ -84,7 +84,7 @@ def test_a_bad_csv_row_is_reported_by_line_and_nothing_is_imported(bare_county, 
     assert "points.csv: 第 4 行: lat: 不是数字。" in result.output
     assert "第 6 行: department_code: XZJD 代表所在乡镇" in result.output
     assert "第 7 行: lat: 位置在本县范围之外。" in result.output
-    assert "nothing was imported" in result.output
+    assert "未导入任何点位" in result.output
     assert _count() == before and _point("OK-1") is None and _point("OLD-1").name == "点位 OLD-1"
 
 
@@ -117,7 +117,7 @@ def test_an_existing_code_is_updated_and_keeps_its_visits(bare_county, create_us
     path.write_text(f"{HEADER}\nM-01,城南农贸市场（新）,NMSC,{EAST[0]},{EAST[1]},SJJ\n"
                     f"M-02,城北农贸市场,NMSC,{SEAT[0] + 0.01},{SEAT[1]},SJJ\n", encoding="utf-8")
     result = runner.invoke(args=["points", "import", str(path)])
-    assert "Imported 2 points: 1 new, 1 updated." in result.output
+    assert "已导入 2 个点位：新增 1 个，更新 1 个。" in result.output
     db.session.expire_all()
     updated = _point("M-01")
     assert updated.id == point.id and updated.name == "城南农贸市场（新）" and updated.area.code == "DCJD"
@@ -129,7 +129,7 @@ def test_a_dry_run_writes_nothing(bare_county, tmp_path, runner):
     path = tmp_path / "points.csv"
     path.write_text(f"{HEADER}\nM-01,市场,NMSC,{SEAT[0]},{SEAT[1]},SJJ\n", encoding="utf-8")
     result = runner.invoke(args=["points", "import", str(path), "--dry-run"])
-    assert result.exit_code == 0 and "1 rows are fine: 1 new, 0 to update" in result.output
+    assert result.exit_code == 0 and "1 行无误：新增 1 个，更新 0 个" in result.output
     assert _point("M-01") is None
 
 
