@@ -11,11 +11,13 @@ from flask.cli import AppGroup
 
 from app.api_keys_cli import api_keys_cli
 from app.assessment_cli import points_cli
+from app.calendar_cli import holidays_cli
 from app.errors import DomainError
 from app.extensions import db
 from app.jobs.scheduler import scheduler_command
 from app.models import Ticket, User
 from app.photos_cli import photos_cli
+from app.webhooks_cli import webhooks_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 backup_cli = AppGroup("backup", help="Back up and restore the database and media.")
@@ -165,6 +167,6 @@ def rollups_rebuild() -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, rollups_rebuild,
-                    points_cli, api_keys_cli):
+                    points_cli, api_keys_cli, holidays_cli, webhooks_cli):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)

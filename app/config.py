@@ -100,9 +100,9 @@ class Config:
     # Who may re-inspect a resolved ticket: reporter, area (any inspector) or supervisor only.
     RECHECK_BY = os.environ.get("RECHECK_BY", "reporter")
 
-    # The SLA clock (app/services/sla.py): "calendar" hours, or "workdays" (weekends and official
-    # Chinese holidays do not count, from the chinesecalendar package).
-    SLA_CALENDAR = os.environ.get("SLA_CALENDAR", "calendar")
+    # The SLA clock (app/services/tickets/sla.py): "workdays" (weekends and the holidays of the county's
+    # calendar, /admin/calendar, do not count; make-up days do) or "calendar" hours.
+    SLA_CALENDAR = os.environ.get("SLA_CALENDAR", "workdays")
     DUE_SOON_HOURS = _env_float("DUE_SOON_HOURS", 24.0)  # the desk marks these; the reminder job sends
 
     # Scheduled jobs (app/jobs): run by `flask --app wsgi scheduler`, one holder of a database lease.
@@ -120,6 +120,12 @@ class Config:
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
     SMTP_TIMEOUT = _env_float("SMTP_TIMEOUT", 10.0)
     MAIL_FROM = os.environ.get("MAIL_FROM", "xuncha@localhost")
+    # Group-chat robots (WeCom, DingTalk; app/services/notifications/webhooks.py): each allows about 20
+    # messages a minute; a failed send is retried after WEBHOOK_BACKOFF_S, doubling, at most that many times.
+    WEBHOOK_RATE_PER_MINUTE = _env_int("WEBHOOK_RATE_PER_MINUTE", 20)
+    WEBHOOK_BACKOFF_S = _env_float("WEBHOOK_BACKOFF_S", 60.0)
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_TIMEOUT_S = _env_float("WEBHOOK_TIMEOUT_S", 10.0)
 
     # Uploads: refuse oversize bodies before reading them (Flask has no limit by default).
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 25 * 1024 * 1024)
@@ -156,6 +162,19 @@ class Config:
     SYNC_CLOCK_SKEW_S = _env_float("SYNC_CLOCK_SKEW_S", 600.0)  # how far in the future a capture may be
     # A report outside the county boundary: "reject" it, or "accept" it (evidence flags mark it).
     SYNC_OUTSIDE_COUNTY = os.environ.get("SYNC_OUTSIDE_COUNTY", "reject")
+
+    # Addresses for reports sent without one (app/services/reports/addresses.py, issue 18): a scheduled job
+    # asks a reverse geocoder, else names the place from the county's own data (township, nearest point).
+    GEOCODER = os.environ.get("GEOCODER", "")  # blank: offline names only; nominatim, baidu, tianditu or amap
+    GEOCODER_URL = os.environ.get("GEOCODER_URL", "")  # nominatim: required (http://host:port); others: override
+    BAIDU_MAP_AK = os.environ.get("BAIDU_MAP_AK", "")  # Baidu's server-side AK (reverse_geocoding/v3)
+    BAIDU_MAP_SK = os.environ.get("BAIDU_MAP_SK", "")  # its SK, when the AK is set to sign requests (sn)
+    TIANDITU_SERVER_KEY = os.environ.get("TIANDITU_SERVER_KEY", "")  # a server key (tiles take a browser key)
+    AMAP_KEY = os.environ.get("AMAP_KEY", "")  # AMap's Web service key
+    GEOCODER_MIN_DELAY_S = _env_float("GEOCODER_MIN_DELAY_S", 1.0)  # between requests: Nominatim's 1 a second
+    GEOCODER_TIMEOUT_S = _env_float("GEOCODER_TIMEOUT_S", 3.0)  # then the offline name
+    GEOCODER_BATCH = _env_int("GEOCODER_BATCH", 30)  # tickets per run (every minute), oldest first
+    OFFLINE_PLACE_RADIUS_M = _env_float("OFFLINE_PLACE_RADIUS_M", 300.0)  # "…附近" only within this distance
 
     # Security defaults Flask leaves open (docs/design.md §10).
     SESSION_COOKIE_HTTPONLY = True
@@ -211,3 +230,5 @@ class TestConfig(Config):
     # Concurrency tests open one connection per thread (50 copies of one report at once).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60, "pool_timeout": 60}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # hashing speed is not under test
+    # The suite's deadline arithmetic is in plain hours; tests/sla and tests/calendar turn workdays on.
+    SLA_CALENDAR = "calendar"

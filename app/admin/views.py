@@ -180,4 +180,6 @@ def audit_log():
 
 
 import app.admin.api_keys  # noqa: E402,F401  (its views attach to bp)
+import app.admin.calendar  # noqa: E402,F401  (the working-day calendar, and its warning on every page)
+import app.admin.webhooks  # noqa: E402,F401  (departments' group-chat robots)
 from app.admin import assessment  # noqa: E402,F401  (points, weights and checklists of the mock assessment)

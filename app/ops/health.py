@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import chinese_calendar
 import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
 from app.jobs import lease
 from app.ops import queues
+from app.services.calendar import holidays
 
 CALENDAR_DAYS = 60
 log = logging.getLogger(__name__)
@@ -71,14 +71,8 @@ def check_scheduler(now: datetime) -> Check:
 
 
 def calendar_gap(start: date, days: int = CALENDAR_DAYS) -> date | None:
-    """The first of the next `days` days the chinesecalendar data does not cover, or None."""
-    for offset in range(days + 1):
-        day = start + timedelta(days=offset)
-        try:
-            chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day
-    return None
+    """The first of the next `days` days the county's calendar does not cover, or None."""
+    return holidays.coverage_gap(start, days)
 
 
 def check_calendar(today: date) -> Check:
@@ -86,9 +80,9 @@ def check_calendar(today: date) -> Check:
         return Check(True, "SLA_CALENDAR=calendar: no working-day calendar in use")
     gap = calendar_gap(today)
     if gap is not None:
-        return Check(False, f"no official holiday data from {gap.isoformat()} (chinesecalendar "
-                            f"{chinese_calendar.__version__}): deadlines there count weekdays only; "
-                            "upgrade the package")
+        return Check(False, f"no holidays in the county's calendar from {gap.isoformat()}: deadlines there "
+                            "count weekdays only; import the State Council's notice "
+                            "(flask --app wsgi holidays import FILE) or enter it in /admin/calendar")
     return Check(True, f"holiday data covers the next {CALENDAR_DAYS} days")
 
 
@@ -107,7 +101,7 @@ def run_checks(now: datetime, today: date) -> dict[str, Check]:
         checks["scheduler"] = _guarded(lambda: check_scheduler(now))
         checks["email_queue"] = _guarded(lambda: check_queue(queues.email_outbox(), now,
                                                              config["HEALTH_EMAIL_MAX_AGE_S"]))
-    checks["calendar"] = check_calendar(today)
+    checks["calendar"] = _guarded(lambda: check_calendar(today))  # reads the county's calendar table
     return checks
 
 

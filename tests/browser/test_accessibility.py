@@ -44,6 +44,8 @@ PAGES = {
     "admin.area_list": ("/admin/areas", ["admin"]),
     "admin.audit_log": ("/admin/audit", ["admin"]),
     "admin.api_key_list": ("/admin/api-keys", ["admin"]),
+    "admin.calendar_page": ("/admin/calendar", ["admin"]),
+    "admin.webhook_list": ("/admin/webhooks", ["admin"]),
     "admin.location_type_list": ("/admin/location-types", ["admin"]),
     "admin.point_list": ("/admin/points", ["admin"]),
     "admin.point_edit": ("/admin/points/{point}", ["admin"]),

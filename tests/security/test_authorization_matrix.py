@@ -101,6 +101,16 @@ def DRAW(w: World) -> int:
     return w.draw_id
 
 
+def WEBHOOK(w: World) -> int:
+    """A department's robot, made again whenever a call needs one (the admin's call removes it)."""
+    from app.services.actor import Actor
+    from app.services.notifications import webhooks
+
+    webhook = webhooks.configure(Actor.system(), "HWZX", "wecom", "https://robot.example/matrix", None)
+    db.session.commit()
+    return webhook.id
+
+
 MATRIX: dict[str, Call] = {
     # pages and sign-in
     "auth.index": Call("GET", lambda w: "/", page(302, anonymous=302)),
@@ -186,10 +196,24 @@ MATRIX: dict[str, Call] = {
                                  body=lambda w: {"name": "matrix-hotline"}),
     "admin.api_key_revoke": Call("POST", lambda w: "/admin/api-keys/revoke", page(302, **ADMIN_ONLY),
                                  body=lambda w: {"name": "matrix-hotline"}),
+    # the working-day calendar and the departments' group-chat robots (issue 16)
+    "admin.calendar_page": Call("GET", lambda w: "/admin/calendar", page(**ADMIN_ONLY)),
+    "admin.calendar_set_day": Call("POST", lambda w: "/admin/calendar/days", page(302, **ADMIN_ONLY),
+                                   body=lambda w: {"day": "2026-12-31", "kind": "holiday", "name": "x"}),
+    "admin.calendar_delete_day": Call("POST", lambda w: "/admin/calendar/days/delete", page(302, **ADMIN_ONLY),
+                                      body=lambda w: {"day": "2026-12-31"}),
+    "admin.calendar_import": Call("POST", lambda w: "/admin/calendar/import", page(302, **ADMIN_ONLY),
+                                  body=lambda w: {}),
+    "admin.webhook_list": Call("GET", lambda w: "/admin/webhooks", page(**ADMIN_ONLY)),
+    "admin.webhook_set": Call("POST", lambda w: "/admin/webhooks", page(302, **ADMIN_ONLY),
+                              body=lambda w: {"department": "CGZF", "kind": "wecom", "url": "https://robot.example/x"}),
+    "admin.webhook_delete": Call("POST", lambda w: f"/admin/webhooks/{WEBHOOK(w)}/delete", page(302, **ADMIN_ONLY),
+                                 body=lambda w: {}),
     # the JSON API
     "api.openapi_document": Call("GET", lambda w: "/api/v1/openapi.json", api(200, anonymous=200)),
     "api.list_categories": Call("GET", lambda w: "/api/v1/categories", api()),
     "api.list_areas": Call("GET", lambda w: "/api/v1/areas", api()),
+    "api.list_places": Call("GET", lambda w: "/api/v1/places", api()),
     # Only a password login (a web session) mints device tokens; the matrix calls the API with bearer tokens.
     "api.create_device_token": Call("POST", lambda w: "/api/v1/device-tokens", api(403), body=lambda w: {}),
     "api.revoke_current_token": Call("DELETE", lambda w: "/api/v1/device-tokens/current", api(204)),

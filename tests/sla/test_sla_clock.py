@@ -119,11 +119,16 @@ def test_rework_restarts_the_clock_with_the_full_sla(cgzf_ticket, create_user, c
     assert ticket.resolved_at is None and ticket.resolved_on_time is None
 
 
-# --- the working-day calendar (chinesecalendar) ---------------------------------------------------
+# --- the working-day calendar (the county's table, seeded from chinesecalendar) -------------------
 
 @pytest.fixture
 def workdays(app, monkeypatch):
+    """Working days, with the county's calendar seeded as the migration does (the tables are emptied per test)."""
+    from app.services.calendar import holidays
+
     monkeypatch.setitem(app.config, "SLA_CALENDAR", "workdays")
+    holidays.seed_from_package(T0)
+    db.session.commit()
 
 
 @pytest.mark.parametrize(("start", "hours", "due"), [
@@ -151,7 +156,6 @@ def test_calendar_mode_counts_every_hour(app):
 
 
 def test_a_year_without_holiday_data_counts_monday_to_friday_and_says_so(app, workdays, caplog):
-    sla.is_workday.cache_clear()
     sla._warn_unknown_year.cache_clear()
     with caplog.at_level(logging.WARNING, logger="app.services.tickets.sla"):
         # Thursday 31 Dec 2026 (data) → Friday 1 Jan 2027: no data yet, so a weekday counts.

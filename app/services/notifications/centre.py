@@ -11,17 +11,19 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Notification, Role, Ticket, User
 from app.services.actor import Actor
+from app.services.notifications import webhooks
 from app.services.tickets import recheck
 
 MAX_LISTED_CASES = 20  # a digest or an escalation names at most this many case numbers
 
 
 def send(user_ids, kind: str, *, ticket: Ticket | None = None, **data) -> int:
-    """Queue one notification per user; the caller commits. Returns how many."""
+    """Queue one notification per user, and one message per department robot; the caller commits."""
     ids = sorted(set(user_ids))
     for user_id in ids:
         db.session.add(Notification(user_id=user_id, kind=kind, ticket_id=ticket.id if ticket else None,
                                     data=data))
+    webhooks.queue(kind, ids, ticket, data)  # group chats (WeCom, DingTalk), sent by the scheduler
     return len(ids)
 
 

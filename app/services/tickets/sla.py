@@ -9,11 +9,12 @@ Rules, decided here and nowhere else:
 - A reassignment to the same department while it is still working on the ticket leaves the clock alone.
 - Reopening after a failed re-inspection (rework) restarts the clock with the full SLA.
 
-Working time: SLA_CALENDAR = "calendar" counts every hour; "workdays" counts only the hours of
-working days in the configured time zone, skipping weekends and official Chinese holidays (with
-their make-up working days) from the chinesecalendar package. Its data covers 2004–2026 (version
-1.11.0); for a year it does not know, Monday to Friday count as working days and a warning is
-logged, so a deadline is never refused or silently wrong without a trace.
+Working time: SLA_CALENDAR = "workdays" (the default: government deadlines are set in working days,
+工作日) counts only the hours of working days in the configured time zone, skipping weekends and the
+holidays in the county's own calendar, with its make-up working days (app/services/calendar/holidays.py,
+seeded from chinesecalendar, kept by admins); "calendar" counts every hour. Past the days the county's
+calendar covers, Monday to Friday count as working days and a warning is logged (and shown to admins,
+supervisors and /healthz), so a deadline is never refused or silently wrong without a trace.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-import chinese_calendar
 from flask import current_app
 
-from app.models import Ticket
+from app.models import DayKind, Ticket
+from app.services.calendar import holidays
 from app.timeutil import local_zone
 
 log = logging.getLogger(__name__)
@@ -34,36 +35,39 @@ _MAX_DAYS = 3660  # a deadline further than ten years out means the calendar is 
 
 
 def _mode() -> str:
-    mode = current_app.config.get("SLA_CALENDAR", "calendar")
+    mode = current_app.config.get("SLA_CALENDAR", "workdays")
     if mode not in CALENDAR_MODES:
         raise ValueError(f"SLA_CALENDAR must be one of {CALENDAR_MODES}, not {mode!r}")
     return mode
 
 
-@lru_cache(maxsize=4096)
-def is_workday(day: date) -> bool:
-    """Whether `day` is an official working day in China (Mon–Fri for years without data)."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
+def is_workday(day: date, calendar: holidays.Snapshot | None = None) -> bool:
+    """Whether `day` is a working day in the county's calendar (Mon–Fri past what it covers)."""
+    calendar = calendar or holidays.snapshot()
+    if not calendar.covers(day):
         _warn_unknown_year(day.year)
         return day.weekday() < 5
+    listed = calendar.listed(day)
+    if listed is not None:
+        return listed == DayKind.WORKDAY
+    return day.weekday() < 5
 
 
 @lru_cache(maxsize=64)
 def _warn_unknown_year(year: int) -> None:
-    log.warning("chinesecalendar has no holiday data for %d: counting Monday to Friday as working days "
-                "(update the chinesecalendar package once the State Council publishes the %d schedule)",
+    log.warning("the county's calendar has no holidays for %d: counting Monday to Friday as working days "
+                "(import the State Council's %d notice: flask --app wsgi holidays import FILE, or /admin/calendar)",
                 year, year)
 
 
 def _working_spans(start: datetime):
     """Yield (span_start, span_end) in UTC: the working time from `start` on, day by day."""
     zone = local_zone()
+    calendar = holidays.snapshot()
     cursor = start.astimezone(zone)
     for _ in range(_MAX_DAYS):
         next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=zone)
-        if is_workday(cursor.date()):
+        if is_workday(cursor.date(), calendar):
             yield cursor.astimezone(UTC), next_midnight.astimezone(UTC)
         cursor = next_midnight
     raise ValueError("no working time found within ten years; check the SLA calendar")

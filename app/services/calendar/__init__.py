@@ -1,0 +1,1 @@
+"""The county's working-day calendar: holidays and make-up working days as data (issue 16)."""
