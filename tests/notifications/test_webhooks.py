@@ -339,3 +339,23 @@ def test_admin_writes_need_csrf_and_an_admin(login, create_user, county):
     assert supervisor.post("/admin/webhooks", data={"csrf_token": _token(supervisor, "/supervise"),
                                                     "department": "CGZF", "kind": "wecom",
                                                     "url": "https://x/y"}).status_code == 403
+
+
+def test_an_escalation_of_many_tickets_fits_one_wecom_message(robots, create_user, report, app, monkeypatch):
+    from app.jobs import tasks
+
+    monkeypatch.setitem(app.config, "REPEAT_LINKING", False)  # 25 tickets at one place
+    robot = robots()
+    create_user("department", "CGZF")
+    _set("CGZF", "wecom", robot.url + "?key=k")
+    tickets = [report("06008", commit=False).ticket for _ in range(25)]
+    db.session.commit()
+    later = max(t.due_at for t in tickets) + timedelta(hours=1)
+    assert tasks.mark_overdue(later) == 25
+    db.session.commit()
+    assert _deliver(later) == 1
+    content = robot.received[0].body["markdown"]["content"]
+    assert len(content.encode()) <= 4096  # WeCom's limit for markdown content
+    listed = [t for t in tickets if t.case_number in content]
+    assert 5 <= len(listed) < 25
+    assert f"另有 {25 - len(listed)} 件" in content  # the rest are counted
