@@ -35,7 +35,7 @@ run: install
 	@echo "Xuncha: http://127.0.0.1:$(PORT)/login"
 	@# One scheduler process beside the web workers (the jobs' database lease keeps it to one anyway).
 	$(BIN)/flask scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
 
 ## test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 test: install-dev

@@ -40,12 +40,7 @@ def seed_demo(ticket_count: int | None, seed: int) -> None:
     created = demo.seed_users()
     db.session.commit()
     if created:
-        path = _demo_logins_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"{username}\t{role}\t{password}" for username, role, password in created]
-        with path.open("a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
-        path.chmod(0o600)
+        _record_demo_logins(created)
     if ticket_count is None:
         ticket_count = 300 if not db.session.scalar(sa.select(sa.func.count(Ticket.id))) else 0
     if ticket_count:
@@ -56,6 +51,22 @@ def seed_demo(ticket_count: int | None, seed: int) -> None:
         db.session.commit()
         click.echo(f"Seeded {ticket_count} tickets in {time.monotonic() - started:.1f} s.")
     print_demo_logins()
+
+
+def _record_demo_logins(created: list[tuple[str, str, str]]) -> None:
+    """Remember the new users' passwords, replacing what an earlier seeding (of a database since
+    deleted) wrote for the same names, so the list printed is the one that logs in."""
+    path = _demo_logins_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    known = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.count("\t") == 2:
+                known[line.split("\t")[0]] = line
+    for username, role, password in created:
+        known[username] = f"{username}\t{role}\t{password}"
+    path.write_text("\n".join(known.values()) + "\n", encoding="utf-8")
+    path.chmod(0o600)
 
 
 def print_demo_logins() -> None:

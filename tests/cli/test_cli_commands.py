@@ -85,3 +85,15 @@ def test_users_disable_revokes_the_devices_so_reenabling_brings_none_back(runner
     db.session.commit()
     answer = app.test_client().get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401
+
+
+def test_seeding_a_fresh_database_again_lists_only_the_passwords_that_work(runner, app, tmp_path):
+    """Deleting the database and running `make run` again must not print yesterday's passwords too."""
+    import re
+
+    app.instance_path = str(tmp_path)
+    (tmp_path / "demo-logins.txt").write_text("supervisor\tsupervisor\tStale-pass-1\nold\tinspector\tOld-pass-2\n")
+    output = runner.invoke(args=["seed-demo", "--tickets", "1"]).output
+    listed = re.findall(r"^\s+supervisor\s+supervisor\s+(\S+)$", output, re.M)
+    assert len(listed) == 1 and listed[0] != "Stale-pass-1"
+    assert "old" in output  # a name this seeding did not make is kept as it was
