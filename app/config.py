@@ -163,6 +163,19 @@ class Config:
     # A report outside the county boundary: "reject" it, or "accept" it (evidence flags mark it).
     SYNC_OUTSIDE_COUNTY = os.environ.get("SYNC_OUTSIDE_COUNTY", "reject")
 
+    # Addresses for reports sent without one (app/services/reports/addresses.py, issue 18): a scheduled job
+    # asks a reverse geocoder, else names the place from the county's own data (township, nearest point).
+    GEOCODER = os.environ.get("GEOCODER", "")  # blank: offline names only; nominatim, baidu, tianditu or amap
+    GEOCODER_URL = os.environ.get("GEOCODER_URL", "")  # nominatim: required (http://host:port); others: override
+    BAIDU_MAP_AK = os.environ.get("BAIDU_MAP_AK", "")  # Baidu's server-side AK (reverse_geocoding/v3)
+    BAIDU_MAP_SK = os.environ.get("BAIDU_MAP_SK", "")  # its SK, when the AK is set to sign requests (sn)
+    TIANDITU_SERVER_KEY = os.environ.get("TIANDITU_SERVER_KEY", "")  # a server key (tiles take a browser key)
+    AMAP_KEY = os.environ.get("AMAP_KEY", "")  # AMap's Web service key
+    GEOCODER_MIN_DELAY_S = _env_float("GEOCODER_MIN_DELAY_S", 1.0)  # between requests: Nominatim's 1 a second
+    GEOCODER_TIMEOUT_S = _env_float("GEOCODER_TIMEOUT_S", 3.0)  # then the offline name
+    GEOCODER_BATCH = _env_int("GEOCODER_BATCH", 30)  # tickets per run (every minute), oldest first
+    OFFLINE_PLACE_RADIUS_M = _env_float("OFFLINE_PLACE_RADIUS_M", 300.0)  # "…附近" only within this distance
+
     # Security defaults Flask leaves open (docs/design.md §10).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

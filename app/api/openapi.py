@@ -26,6 +26,8 @@ TICKET_SUMMARY = {
         "version": {"type": "integer"}, "category_code": {"type": "string"},
         "department_code": {"type": ["string", "null"]}, "area_code": {"type": ["string", "null"]},
         "lat": {"type": "number"}, "lon": {"type": "number"}, "address": {"type": "string"},
+        # Where the address came from (issue 18); null until the address job has run.
+        "address_source": {"type": ["string", "null"], "enum": ["inspector", "geocoder", "offline", None]},
         "received_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": ["string", "null"]}, "overdue": {"type": "boolean"}, "report_count": {"type": "integer"},
     },
@@ -137,10 +139,20 @@ RANKING = {"type": "object", "required": ["formula", "rows"], "properties": {
         "overdue_urgent": {"type": "integer"}, "reopened_3_times": {"type": "integer"}}}}}}
 
 
+PLACES = {"type": "object", "required": ["radius_m", "separator", "near", "places"], "properties": {
+    "radius_m": {"type": "number"}, "separator": {"type": "string"}, "near": {"type": "string"},
+    "places": {"type": "array", "items": {"type": "object", "required": ["name", "lat", "lon", "geometry"],
+                                          "properties": {"name": {"type": "string"}, "lat": {"type": "number"},
+                                                         "lon": {"type": "number"},
+                                                         "geometry": {"type": ["object", "null"]}}}}}}
+
+
 def document() -> dict:
     paths = {
         "/categories": {"get": {"summary": "Problem categories", "responses": _ok("categories")}},
         "/areas": {"get": {"summary": "County boundary and townships (GeoJSON)", "responses": _ok("areas")}},
+        "/places": {"get": {"summary": "Named points for offline place names (with /areas' townships)",
+                            "responses": _ok("places", PLACES)}},
         "/tickets": {"get": {"summary": "Tickets the caller may see, filtered and paged",
                              "parameters": TICKET_FILTERS,
                              "responses": _ok("a page", {"type": "object", "required": ["tickets", "total"],

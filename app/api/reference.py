@@ -1,7 +1,8 @@
-"""Reference data the clients cache: categories and areas."""
+"""Reference data the clients cache: categories, areas and the named places of offline addresses."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 from shapely.geometry import shape
 
 from app.api import bp
@@ -10,6 +11,7 @@ from app.extensions import db
 from app.models import Area, Category, Department
 from app.security import api_auth
 from app.services.reference import category_out
+from app.services.reports import places
 
 
 def _department_codes() -> dict[int, str]:
@@ -35,3 +37,10 @@ def list_areas():
             shape(area.geometry).centroid
         out.append(area_out(area, departments, (point.y, point.x)))
     return {"areas": out}
+
+
+@bp.get("/places")
+@api_auth()
+def list_places():
+    """The named points the phone needs to name a place offline as the server does (issue 18)."""
+    return places.for_phone(current_app.config["OFFLINE_PLACE_RADIUS_M"])

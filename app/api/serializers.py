@@ -30,6 +30,7 @@ def ticket_summary(ticket: Ticket, now) -> dict:
         "lat": ticket.lat,
         "lon": ticket.lon,
         "address": ticket.address,
+        "address_source": ticket.address_source.value if ticket.address_source else None,
         "received_at": iso(ticket.received_at),
         "due_at": iso(ticket.due_at),
         "overdue": ticket.is_overdue(now),

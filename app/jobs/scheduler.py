@@ -30,6 +30,7 @@ from flask import Flask, current_app
 
 from app.extensions import db
 from app.jobs import assessment_reminders, lease, tasks, webhooks, weekly_bulletin
+from app.jobs.addresses import fill_addresses
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
 from app.timeutil import now_utc
@@ -56,6 +57,8 @@ def job_table(config) -> list[dict]:
         # Mondays from BULLETIN_HOUR, when BULLETIN_WEEKLY is on: last week's 通报 to the campaign office.
         {"id": "weekly_bulletin", "func": weekly_bulletin.send_weekly_bulletin, "trigger": "cron", "minute": "*/10"},
         {"id": "send_email", "func": tasks.send_email, "trigger": "interval", "minutes": 1},
+        # Tickets reported without an address get one (issue 18): a geocoder's or the county's own place name.
+        {"id": "fill_addresses", "func": fill_addresses, "trigger": "interval", "minutes": 1},
         # Group-chat robots: what is due, within each robot's rate limit (app/jobs/webhooks.py).
         {"id": "send_webhooks", "func": webhooks.send_webhooks, "trigger": "interval", "seconds": 30},
     ]

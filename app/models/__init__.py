@@ -11,6 +11,7 @@ from app.models.assessment import (
 )
 from app.models.assessment_draw import Draw, DrawPoint
 from app.models.calendar import CalendarDay, DayKind
+from app.models.geocode import GeocodeAnswer
 from app.models.job import JobMark, SchedulerLease
 from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, KpiResolveClass
 from app.models.map_cell import MapCell
@@ -24,6 +25,7 @@ from app.models.ticket import (
     DEPARTMENT_STATUSES,
     FINAL_STATUSES,
     OPEN_STATUSES,
+    AddressSource,
     CaseCounter,
     LocationSource,
     Report,
@@ -38,6 +40,7 @@ __all__ = [
     "ApiKey",
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "Draw", "DrawPoint",
+    "AddressSource", "GeocodeAnswer",
     "CalendarDay", "DayKind", "Webhook", "WebhookKind", "WebhookMessage",
     "DocumentCounter", "SlipNumber",
     "AuditEntry", "LoginAttempt",

@@ -46,6 +46,14 @@ class LocationSource(enum.StrEnum):
     MANUAL = "manual"
 
 
+class AddressSource(enum.StrEnum):
+    """Where a ticket's address text came from (issue 18); None: not filled in yet (or before 0014)."""
+
+    INSPECTOR = "inspector"  # the report's own words: never replaced
+    GEOCODER = "geocoder"
+    OFFLINE = "offline"  # the county's own data: township and nearest named place
+
+
 def _map_x(context) -> int:
     params = context.get_current_parameters()
     return mapgrid.to_px(params["lat"], params["lon"])[0]
@@ -77,6 +85,7 @@ class Ticket(db.Model):
         str_enum(LocationSource), default=LocationSource.DEVICE
     )
     address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    address_source: so.Mapped[AddressSource | None] = so.mapped_column(str_enum(AddressSource, 16))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     captured_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)  # device clock
@@ -116,6 +125,9 @@ class Ticket(db.Model):
         # position, and the tickets changed since a past period's end.
         sa.Index("ix_ticket_status_category_lat_lon", "status", "category_id", "lat", "lon", "department_id",
                  "received_at", "id"),
+        # The address job's queue (issue 18): only the tickets still without a place name.
+        sa.Index("ix_ticket_address_pending", "id", sqlite_where=sa.text("address = '' AND address_source IS NULL"),
+                 postgresql_where=sa.text("address = '' AND address_source IS NULL")),
         sa.Index("ix_ticket_updated_at", "updated_at", "received_at", "category_id", "lat", "lon", "department_id",
                  "id"),
     )

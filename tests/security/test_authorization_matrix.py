@@ -213,6 +213,7 @@ MATRIX: dict[str, Call] = {
     "api.openapi_document": Call("GET", lambda w: "/api/v1/openapi.json", api(200, anonymous=200)),
     "api.list_categories": Call("GET", lambda w: "/api/v1/categories", api()),
     "api.list_areas": Call("GET", lambda w: "/api/v1/areas", api()),
+    "api.list_places": Call("GET", lambda w: "/api/v1/places", api()),
     # Only a password login (a web session) mints device tokens; the matrix calls the API with bearer tokens.
     "api.create_device_token": Call("POST", lambda w: "/api/v1/device-tokens", api(403), body=lambda w: {}),
     "api.revoke_current_token": Call("DELETE", lambda w: "/api/v1/device-tokens/current", api(204)),

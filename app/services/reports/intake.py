@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError
 from app.extensions import db
-from app.models import Category, LocationSource, PhotoKind, Report, Ticket, TicketStatus
+from app.models import AddressSource, Category, LocationSource, PhotoKind, Report, Ticket, TicketStatus
 from app.services.actor import Actor
 from app.services.photos.attach import attach_photos, missing_photos
 from app.services.photos.store import remember_client_exif
@@ -265,7 +265,10 @@ def open_ticket(category: Category, report: IncomingReport, actor: Actor, now: d
         case_number=next_case_number(now), status=TicketStatus.REPORTED, category=category,
         area_id=decision.area_id, reporter_id=actor.user_id, lat=report.lat, lon=report.lon,
         accuracy_m=report.accuracy_m, location_source=LocationSource(report.location_source),
-        address=report.address, description=report.description, captured_at=report.captured_at, received_at=now,
+        address=report.address.strip(), description=report.description, captured_at=report.captured_at,
+        received_at=now,
+        # The inspector's own words win for good; without them the address job fills one in (issue 18).
+        address_source=AddressSource.INSPECTOR if report.address.strip() else None,
     )
     db.session.add(ticket)
     log_event(ticket, actor, "report", None, TicketStatus.REPORTED, note=report.description,
