@@ -215,3 +215,34 @@ def test_settings(app):
         geocoders.Settings.from_config({"GEOCODER": "nominatim"})  # needs GEOCODER_URL
     tianditu = geocoders.Settings.from_config({"GEOCODER": "tianditu", "TIANDITU_SERVER_KEY": "k"})
     assert tianditu.url == "http://api.tianditu.gov.cn" and tianditu.key == "k"
+
+
+def test_no_transaction_is_open_while_the_geocoder_is_asked(app, report, fake, use):
+    """A slow geocoder holds no lock: a report is received and committed while the job waits for it."""
+    import threading
+
+    use("nominatim", fake.url, timeout_s=10.0)
+    fake.delay_s = 3.0
+    first = report(at=SPOT)
+    outcome = {}
+
+    def job():
+        with app.app_context():
+            outcome["count"] = fill_addresses(now_utc())
+            db.session.commit()
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    try:
+        for _ in range(200):  # until the fake has the question
+            if fake.requests:
+                break
+            threading.Event().wait(0.02)
+        assert fake.requests
+        second = report(at=IN_HOSPITAL)  # a write (SQLite: BEGIN IMMEDIATE) while the job is waiting
+        assert worker.is_alive()  # it went through before the geocoder answered
+    finally:
+        worker.join(timeout=15)
+    assert outcome["count"] == 1
+    assert _filled(first.ticket.id) == ("城关镇 · 人民路12号", AddressSource.GEOCODER)
+    assert _filled(second.ticket.id) == ("", None)  # the next run's
