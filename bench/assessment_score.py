@@ -46,7 +46,8 @@ FULL = (2000, 50_000, 1_000_000)  # points, visits, tickets
 QUICK = (200, 5_000, 100_000)
 BUILD_VERSION = 1  # bump when the generated data changes: cached databases are then rebuilt
 SCORE_INDEXES = {"ix_ticket_status_category_lat_lon", "ix_ticket_updated_at", "ix_visit_point_latest",
-                 "ix_visit_result_visit_outcome", "ix_visit_started_point", "ix_ticket_event_ticket_id"}
+                 "ix_visit_result_visit_outcome", "ix_visit_started_point", "ix_ticket_event_ticket_id",
+                 "ix_ticket_id_department"}
 META = "bench_score_meta"  # a table of the bench's own in the cached database: what was built, when
 
 

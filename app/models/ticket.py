@@ -130,6 +130,7 @@ class Ticket(db.Model):
                  postgresql_where=sa.text("address = '' AND address_source IS NULL")),
         sa.Index("ix_ticket_updated_at", "updated_at", "received_at", "category_id", "lat", "lon", "department_id",
                  "id"),
+        sa.Index("ix_ticket_id_department", "id", "department_id"),  # the department of the tickets visits opened
     )
 
     @property

@@ -25,6 +25,7 @@ def upgrade():
         batch_op.create_index('ix_ticket_updated_at',
                               ['updated_at', 'received_at', 'category_id', 'lat', 'lon', 'department_id', 'id'],
                               unique=False)
+        batch_op.create_index('ix_ticket_id_department', ['id', 'department_id'], unique=False)
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index('ix_visit_point_latest',
                               ['point_id', 'started_at', 'id', 'voided_at', 'checklist_version_id'], unique=False)
@@ -39,5 +40,6 @@ def downgrade():
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.drop_index('ix_visit_point_latest')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_id_department')
         batch_op.drop_index('ix_ticket_updated_at')
         batch_op.drop_index('ix_ticket_status_category_lat_lon')
