@@ -139,8 +139,9 @@ RANKING = {"type": "object", "required": ["formula", "rows"], "properties": {
         "overdue_urgent": {"type": "integer"}, "reopened_3_times": {"type": "integer"}}}}}}
 
 
-PLACES = {"type": "object", "required": ["radius_m", "separator", "near", "places"], "properties": {
-    "radius_m": {"type": "number"}, "separator": {"type": "string"}, "near": {"type": "string"},
+PLACES = {"type": "object", "required": ["version", "radius_m", "separator", "near", "places"], "properties": {
+    "version": {"type": "string"}, "radius_m": {"type": "number"}, "separator": {"type": "string"},
+    "near": {"type": "string"},
     "places": {"type": "array", "items": {"type": "object", "required": ["name", "lat", "lon", "geometry"],
                                           "properties": {"name": {"type": "string"}, "lat": {"type": "number"},
                                                          "lon": {"type": "number"},

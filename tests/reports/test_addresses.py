@@ -121,6 +121,17 @@ def test_the_api_carries_the_address_and_where_it_came_from(report, api, create_
     assert [(t["address"], t["address_source"]) for t in listed] == [("城关镇 · 县人民医院附近", "offline")]
 
 
+def test_the_ticket_page_shows_the_address_and_where_it_came_from(report, login, create_user):
+    made = report(at=IN_HOSPITAL)
+    fill_addresses(now_utc())
+    db.session.commit()
+    client = login(create_user("supervisor"))
+    page = client.get(f"/tickets/{made.ticket.id}").text
+    assert "城关镇 · 县人民医院附近" in page and "（按所在镇街和附近点位生成）" in page
+    english = client.get(f"/tickets/{made.ticket.id}?lang=en").text
+    assert "城关镇 · 县人民医院附近 <small class=\"muted\">(named from the county's townships and points)" in english
+
+
 def test_flask_scheduler_once_fills_the_address(report, runner):
     made = report(at=NEAR_RENMIN_ROAD)
     result = runner.invoke(args=["scheduler", "--once"])
@@ -167,6 +178,7 @@ def test_the_phone_can_name_a_place_offline_as_the_server_does(api, create_user)
     data = answer.get_json()
     areas = client.get("/api/v1/areas").get_json()["areas"]
     assert data["radius_m"] == 300 and data["separator"] == " · " and data["near"] == "附近"
+    assert len(data["version"]) == 16 and client.get("/api/v1/places").get_json()["version"] == data["version"]
     first = {k: v for k, v in data["places"][0].items() if k != "geometry"}
     assert first == {"name": "人民路", "lat": 29.97, "lon": 119.945}
     for spot in (NEAR_RENMIN_ROAD, IN_HOSPITAL, OPEN_FIELD_BSX, OUTSIDE, (29.962, 119.9431), (29.98, 120.0466)):

@@ -12,6 +12,8 @@ The phone computes the same text before sync from GET /api/v1/places (this modul
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
 import time
@@ -121,9 +123,12 @@ def offline_name(lat: float, lon: float, radius_m: float) -> str:
 def for_phone(radius_m: float) -> dict:
     """What the phone needs to name a place the same way offline (GET /api/v1/places)."""
     places, _ = _loaded()
-    return {
+    body = {
         "radius_m": radius_m,
         "separator": SEPARATOR,
         "near": NEAR,
         "places": [{"name": p.name, "lat": p.lat, "lon": p.lon, "geometry": p.geometry} for p in places],
     }
+    # The phone keeps its copy until this changes (an admin edited the points or the radius).
+    body["version"] = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return body
