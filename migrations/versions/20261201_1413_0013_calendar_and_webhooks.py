@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=False),
     sa.Column('last_error_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('routed_after_event_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_webhook_department_id_department')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook')),
     sa.UniqueConstraint('department_id', 'kind', name=op.f('uq_webhook_department_id_kind'))

@@ -162,6 +162,31 @@ def test_reminders_and_the_daily_digest_go_there_too(robots, create_user, report
     assert all(ticket.case_number in text for text in texts)
 
 
+def test_a_ticket_routed_at_intake_reaches_its_departments_robot_through_the_job(robots, create_user, report):
+    from app.jobs.webhooks import send_webhooks
+
+    robot, other = robots(), robots()
+    _set("CGZF", "wecom", robot.url + "?key=k")
+    _set("HWZX", "wecom", other.url + "?key=k")
+    ticket = report("06008").ticket  # routed to CGZF: no notification, an "assign" event by no one
+    assert _pending() == []
+    assert send_webhooks(now_utc()) == 1
+    db.session.commit()
+    content = robot.received[0].body["markdown"]["content"]
+    assert ticket.case_number in content and f"{PUBLIC}/tickets/{ticket.id}" in content
+    assert ticket.category.name_zh in content and other.received == []
+    assert send_webhooks(now_utc()) == 0 and len(robot.received) == 1  # told once
+
+
+def test_a_new_robot_is_not_told_of_earlier_tickets(robots, create_user, report):
+    from app.jobs.webhooks import send_webhooks
+
+    report("06008")
+    robot = robots()
+    _set("CGZF", "wecom", robot.url + "?key=k")
+    assert send_webhooks(now_utc()) == 0 and robot.received == []
+
+
 def test_events_without_a_robot_or_for_others_queue_nothing(robots, create_user, assigned):
     robot = robots()
     create_user("department", "CGZF")
