@@ -6,9 +6,12 @@ from the county's own data. The geocoders are in test_addresses_geocoders.py.
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
@@ -183,3 +186,18 @@ def test_the_phone_can_name_a_place_offline_as_the_server_does(api, create_user)
     assert first == {"name": "人民路", "lat": 29.97, "lon": 119.945}
     for spot in (NEAR_RENMIN_ROAD, IN_HOSPITAL, OPEN_FIELD_BSX, OUTSIDE, (29.962, 119.9431), (29.98, 120.0466)):
         assert _phone_name(areas, data, *spot) == places.offline_name(*spot, 300), spot
+
+
+def test_a_slip_carries_the_place_name(report, login, create_user, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils missing (pdftotext): apt-get install -y poppler-utils")
+    made = report("06012", at=NEAR_RENMIN_ROAD)  # routed: a department's slip
+    fill_addresses(now_utc())
+    db.session.commit()
+    client = login(create_user("supervisor", "CCB"))
+    response = client.get(f"/supervise/slips.pdf?ids={made.ticket.id}")
+    assert response.status_code == 200
+    (tmp_path / "slip.pdf").write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
