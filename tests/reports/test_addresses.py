@@ -201,3 +201,18 @@ def test_a_slip_carries_the_place_name(report, login, create_user, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
+
+
+def test_a_broken_outline_does_not_hold_up_the_queue(report, monkeypatch):
+    made = report(at=IN_HOSPITAL)
+
+    def broken(*_args):
+        raise ValueError("a self-intersecting outline")
+
+    monkeypatch.setattr(places, "nearest_place", broken)
+    assert fill_addresses(now_utc()) == 1
+    db.session.commit()
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, made.ticket.id)
+    assert (ticket.address, ticket.address_source) == (f"{IN_HOSPITAL[0]:.5f}, {IN_HOSPITAL[1]:.5f}",
+                                                       AddressSource.OFFLINE)

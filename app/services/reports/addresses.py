@@ -103,7 +103,7 @@ def apply(work: Plan, answers: dict[Key, str], now: datetime, radius_m: float) -
         text = known.get(item.key) or ""
         source = AddressSource.GEOCODER
         if not text:
-            text, source = places.offline_name(item.lat, item.lon, radius_m), AddressSource.OFFLINE
+            text, source = _offline_name(item, radius_m), AddressSource.OFFLINE
         written = db.session.execute(
             sa.update(Ticket).where(Ticket.id == item.ticket_id, still_without_address())
             .values(address=text, address_source=source).execution_options(synchronize_session=False))
@@ -116,6 +116,14 @@ def apply(work: Plan, answers: dict[Key, str], now: datetime, radius_m: float) -
             change_log.ticket_changed(ticket)
     db.session.flush()
     return len(done)
+
+
+def _offline_name(item: Pending, radius_m: float) -> str:
+    try:
+        return places.offline_name(item.lat, item.lon, radius_m)
+    except Exception:  # noqa: BLE001 - one bad outline must not hold up the queue behind this ticket
+        log.exception("no offline place name for ticket %s", item.ticket_id)
+        return f"{item.lat:.5f}, {item.lon:.5f}"
 
 
 def _remember(provider: str | None, answers: dict[Key, str], now: datetime) -> None:
