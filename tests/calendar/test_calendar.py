@@ -254,3 +254,13 @@ def _system():
     from app.services.actor import Actor
 
     return Actor.system()
+
+
+def test_seed_command_adds_the_package_years_once(app, runner):
+    db.session.execute(sa.delete(CalendarDay))  # as if the county had cleared it (the migration seeded it)
+    db.session.commit()
+    first = runner.invoke(args=["holidays", "seed"])
+    assert first.exit_code == 0 and int(first.output.split()[0]) > 500
+    assert _kinds(2026)[date(2026, 10, 1)] == DayKind.HOLIDAY
+    again = runner.invoke(args=["holidays", "seed"])
+    assert again.exit_code == 0 and again.output.startswith("0 ")

@@ -384,3 +384,12 @@ def test_an_escalation_of_many_tickets_fits_one_wecom_message(robots, create_use
     listed = [t for t in tickets if t.case_number in content]
     assert 5 <= len(listed) < 25
     assert f"另有 {25 - len(listed)} 件" in content  # the rest are counted
+
+
+def test_the_audit_log_keeps_no_credential(county):
+    from app.models import AuditEntry
+
+    _set("CGZF", "dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=abcdefabcdef9999", SECRET)
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "webhook.set"))
+    assert entry.target_id == "CGZF:dingtalk" and entry.details["secret"] is True
+    assert "abcdefabcdef9999" not in str(entry.details) and SECRET not in str(entry.details)
