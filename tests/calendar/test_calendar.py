@@ -264,3 +264,13 @@ def test_seed_command_adds_the_package_years_once(app, runner):
     assert _kinds(2026)[date(2026, 10, 1)] == DayKind.HOLIDAY
     again = runner.invoke(args=["holidays", "seed"])
     assert again.exit_code == 0 and again.output.startswith("0 ")
+
+
+def test_the_pages_and_the_warning_read_in_english_too(seeded, workdays, login, create_user):
+    with time_machine.travel(local(2026, 12, 1, 9), tick=True):
+        admin = login(create_user("admin"))
+        page = admin.get("/admin/calendar?lang=en").text
+        assert "Working-day calendar" in page and "Make-up working day" in page
+        assert "The working-day calendar has no holidays from 2027-01-01" in page
+        assert "Group-chat robots" in admin.get("/admin/webhooks").text
+        assert "工作日历" in admin.get("/admin/calendar?lang=zh_CN").text
