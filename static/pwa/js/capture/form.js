@@ -7,6 +7,7 @@ import {listCategories} from '../feed.js';
 import {currentLang, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
+import {placeName} from '../places.js';
 import {storageError, toast} from '../ui/toast.js';
 import {LocationWatch} from './location.js';
 import {openPinMap} from './map.js';
@@ -41,8 +42,19 @@ export function mountCaptureForm(form, {onSaved}) {
     return t('location.waiting');
   }
 
+  let naming = 0; // the latest place-name lookup wins, however the lookups finish
+
+  /** The name the server will give a report left without an address, as the address field's hint
+   * (a placeholder: never sent as the inspector's own words). */
+  async function renderPlaceHint(where) {
+    const lookup = ++naming;
+    const name = where ? await placeName(where.lat, where.lon).catch(() => '') : '';
+    if (lookup === naming) form.elements.address.placeholder = name ? t('capture.address_hint', {name}) : '';
+  }
+
   function renderLocation() {
     field('location-status').textContent = locationText(currentLocation());
+    renderPlaceHint(currentLocation());
     button('use-exif').hidden = !exifPosition() || state.choice?.source === 'exif';
     button('use-device').hidden = !state.choice || !watch.best;
   }

@@ -3,6 +3,7 @@
 // from running at once. No DOM here (docs/sync-protocol.md).
 import {apiFetch, NeedsLogin, Refused} from '../api.js';
 import {refreshAssessment} from '../assessment.js';
+import {refreshPlaces} from '../places.js';
 import {announce} from '../events.js';
 import {applyChanges, listCategories, refreshCategories} from '../feed.js';
 import {deleteMeta, deviceId, getMeta, setMeta} from '../meta.js';
@@ -87,8 +88,9 @@ export async function runSync() {
     more = answer.more || reports.length > 0 || actions.length > 0 || queuedVisits.length > 0;
   }
   await setMeta('lastSyncAt', new Date().toISOString());
-  // Points, assignments and checklists for the 测评 tab, while the network is here.
+  // Points, assignments and checklists for the 测评 tab, and the county's place names, while the network is here.
   await refreshAssessment();
+  await refreshPlaces();
   return summary;
 }
 
