@@ -125,3 +125,14 @@ def test_an_unknown_draw_is_404(county, api, create_user):
     answer = api(create_user("supervisor")).get("/api/v1/assessment/score?start=2026-01-01&end=2026-01-31&draw=7")
     assert answer.status_code == 404 and answer.json["error"]["code"] == "not_found"
     db.session.rollback()
+
+
+def test_the_score_of_a_draw_is_about_its_points_only(county, api, create_user):
+    client = api(create_user("supervisor"))
+    drawn = client.post("/api/v1/assessment/draws", json={"name": "本周", "per_type": 1, "seed": 11})
+    assert drawn.status_code == 201
+    every = client.get("/api/v1/assessment/score?start=2026-01-01&end=2026-01-31").json
+    one = client.get(f"/api/v1/assessment/score?start=2026-01-01&end=2026-01-31&draw={drawn.json['id']}").json
+    assert sorted(one["never_visited"]) == sorted(drawn.json["points"])  # nothing visited: each drawn point listed
+    assert len(every["never_visited"]) > len(one["never_visited"])
+    assert sum(t["points"] for t in one["by_location_type"]) == len(drawn.json["points"])

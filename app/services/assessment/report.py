@@ -11,15 +11,14 @@ Everything here is computed from `score.score()`'s public results, never from it
 - the items that fail most often (points failing the item ÷ visited points whose checklist has it);
 - the score week by week: score() for each local week (Monday to Sunday) of the period, clipped to
   it, at most MAX_WEEKS of them (each is a full score).
-- the score of one draw: its points only (score() of every active point, restricted to them and
-  summed again by the same formulas), until score() filters by a draw itself.
+- the score of one draw: score() of the draw's points only.
 
 Numbers are rounded here, once, so the page, the XLSX and the PDF show the same figures.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,7 +27,6 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Area, ChecklistItem, ChecklistVersion, Department, Draw, InspectionPoint, LocationType
-from app.services.assessment import draws
 from app.services.assessment import score as scoring
 from app.timeutil import to_local
 
@@ -201,59 +199,8 @@ def week_by_week(start: date, end: date, draw_id: int | None = None, *, now: dat
 
 
 def scored(start: date, end: date, draw_id: int | None = None, *, now: datetime) -> scoring.Score:
-    """score() of the period, of one draw's points when `draw_id` is given.
-
-    score() takes a draw but does not filter by one yet (another change wires it to draws), so the
-    draw's points are taken here: the score of every active point, restricted to the draw's. The
-    restriction changes nothing of a point's own score (it depends on its visits and tickets only)."""
-    if draw_id is None:
-        return scoring.score(start, end, now=now)
-    return restrict(scoring.score(start, end, now=now), set(draws.point_ids(draw_id)), draw_id)
-
-
-def restrict(result: scoring.Score, point_ids: set[int], draw_id: int | None = None) -> scoring.Score:
-    """`result` over the points `point_ids` only: the types, areas, county and departments summed again
-    by score.py's formulas (decision 0007) from its per-point rows."""
-    rows = db.session.execute(sa.select(InspectionPoint.code, LocationType.code, Area.code)
-                              .join(LocationType, LocationType.id == InspectionPoint.location_type_id)
-                              .outerjoin(Area, Area.id == InspectionPoint.area_id)
-                              .where(InspectionPoint.id.in_(sorted(point_ids)))).all() if point_ids else []
-    where = {code: (kind, area) for code, kind, area in rows}
-    by_point = [p for p in result.by_point if p.code in where]
-    never = [code for code in result.never_visited if code in where]
-    weights = {t.location_type: t.weight for t in result.by_location_type}
-
-    def means(points: list[scoring.PointScore]) -> dict[str, float]:
-        by_type: dict[str, list[float]] = defaultdict(list)
-        for p in points:
-            by_type[p.location_type].append(p.score)
-        return {kind: sum(v) / len(v) for kind, v in by_type.items()}
-
-    def weighted(type_means: dict[str, float]) -> float | None:
-        total = sum(weights[kind] for kind in type_means)
-        return sum(weights[k] * m for k, m in type_means.items()) / total if type_means and total > 0 else None
-
-    type_means = means(by_point)
-    types = [replace(t, score=type_means.get(t.location_type),
-                     visited=sum(1 for p in by_point if p.location_type == t.location_type),
-                     points=sum(1 for kind, _a in where.values() if kind == t.location_type))
-             for t in result.by_location_type]
-    areas = []
-    for a in result.by_area:
-        here = [p for p in by_point if p.area_code == a.area_code]
-        count = sum(1 for _k, area in where.values() if area == a.area_code)
-        if count:
-            areas.append(replace(a, score=weighted(means(here)), visited=len(here), points=count))
-    lost: dict[str | None, list[float]] = defaultdict(list)
-    for p in by_point:
-        for f in p.failures:
-            lost[f.department_code].append(f.deduction)
-    departments = sorted((scoring.DepartmentLoss(code, sum(d), len(d)) for code, d in lost.items() if sum(d) > 0),
-                         key=lambda d: (-d.points_lost, d.department_code is None, d.department_code or ""))
-    county = weighted(type_means)
-    return replace(result, draw_id=draw_id, by_point=by_point, never_visited=never, by_location_type=types,
-                   by_area=areas, by_department=departments,
-                   county=None if county is None else result.max * county / scoring.FULL_MARKS)
+    """score() of the period, of one draw's points when `draw_id` is given."""
+    return scoring.score(start, end, draw_id, now=now)
 
 
 def field_points_by_department(result: scoring.Score) -> dict[str | None, float]:

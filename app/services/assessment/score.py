@@ -40,7 +40,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
     OPEN_STATUSES,
@@ -57,6 +57,7 @@ from app.models import (
     VisitResult,
 )
 from app.services.actor import Actor, Role
+from app.services.assessment import draws
 from app.services.reports import geo
 from app.services.supervision.kpis import Period
 
@@ -274,16 +275,16 @@ def _names() -> _Names:
 
 
 def _points(draw_id: int | None) -> dict[int, _Point]:
-    """The points the score is about: every active point (or, later, a draw's)."""
-    if draw_id is not None:
-        # Draws (issue 14 §4) are not built yet: no draw exists, so every id is unknown.
-        raise NotFound(_("No such draw."), field="draw")
+    """The points the score is about: every active point, or a draw's (NotFound for no such draw);
+    a drawn point deactivated since is still scored with its draw."""
+    chosen = (InspectionPoint.id.in_(draws.point_ids(draw_id)) if draw_id is not None
+              else InspectionPoint.active)
     rows = db.session.execute(sa.select(
         InspectionPoint.id, InspectionPoint.code, InspectionPoint.name, InspectionPoint.location_type_id,
         InspectionPoint.area_id, InspectionPoint.department_id, InspectionPoint.lat, InspectionPoint.lon,
         sa.cast(InspectionPoint.polygon, sa.Text).label("polygon"),  # parsed by shapely, in bulk
         InspectionPoint.min_lon, InspectionPoint.min_lat, InspectionPoint.max_lon, InspectionPoint.max_lat)
-        .where(InspectionPoint.active).order_by(InspectionPoint.code))
+        .where(chosen).order_by(InspectionPoint.code))
     return {r.id: _Point(r.id, r.code, r.name, r.location_type_id, r.area_id, r.department_id, r.lat, r.lon,
                          r.polygon, (r.min_lon, r.min_lat, r.max_lon, r.max_lat)) for r in rows}
 
