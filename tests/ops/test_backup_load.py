@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -155,9 +154,13 @@ def test_a_load_that_dies_half_way_leaves_the_old_database(backed_up_then_change
         expected = "killed"
     else:
         # A database file damaged inside but whose checksum was forged to match: found by the check.
+        # Every page after the first gets an invalid b-tree page type, so the damage is certain to be
+        # read (random bytes could land on a free page and go unnoticed).
         dump = folder / "db.sqlite3"
         data = bytearray(dump.read_bytes())
-        data[len(data) // 2: len(data) // 2 + 4096] = os.urandom(4096)
+        page_size = int.from_bytes(data[16:18], "big") or 65536  # 1 in the header means 65536
+        for offset in range(page_size, len(data), page_size):
+            data[offset] = 0xFF
         dump.write_bytes(bytes(data))
         manifest = json.loads((folder / "manifest.json").read_text())
         manifest["database_sha256"] = hashlib.sha256(bytes(data)).hexdigest()

@@ -13,7 +13,7 @@ due than the limit allows; a failure (network, HTTP status, or an answer whose e
 retried with doubling waits (WEBHOOK_BACKOFF_S, up to WEBHOOK_MAX_ATTEMPTS), and its last error is
 kept on the robot for the admin page.
 
-Formats (the robots' documentation, ../shared/reference/county-infrastructure.md):
+Formats (as WeCom's group robot and DingTalk's custom robot document them):
 - WeCom: POST {"msgtype": "markdown", "markdown": {"content": ...}}, answer {"errcode": 0, "errmsg": "ok"}.
 - DingTalk: POST {"msgtype": "markdown", "markdown": {"title": ..., "text": ...}} to the URL plus
   `&timestamp=<ms>&sign=<urlencode(base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")))>` when the
