@@ -87,8 +87,9 @@ def user_create():
 @page_auth(Role.ADMIN)
 def user_edit(user_id: int):
     account = db.get_or_404(User, user_id)
+    areas = db.session.scalars(sa.select(Area).where(Area.kind != "county").order_by(Area.code)).all()
     return render_template("admin/user_edit.html", account=account, departments=_departments(),
-                           roles=[r.value for r in Role])
+                           roles=[r.value for r in Role], areas=areas)
 
 
 @bp.post("/users/<int:user_id>")
@@ -98,7 +99,7 @@ def user_update(user_id: int):
     return _apply(lambda: admin.update_user(
         current_actor(), user_id, role=form.get("role", ""), department_code=form.get("department") or None,
         display_name=_text("display_name", User.display_name), email=_text("email", User.email),
-        active=_flag("active"), ip=_ip()),
+        active=_flag("active"), area_code=form.get("area") or None, ip=_ip()),
         _("Account saved."), url_for("admin.user_edit", user_id=user_id))
 
 

@@ -139,3 +139,23 @@ def test_departments_can_be_added_and_renamed(admin_client):
     bad = client.post("/admin/departments", data={"csrf_token": token, "code": "no spaces", "name_zh": "x"},
                       follow_redirects=True)
     assert bad.status_code == 200 and department("NO SPACES") is None
+
+
+def test_an_inspectors_area_is_set_on_the_account_page_and_audited(admin_client, create_user):
+    client, _ = admin_client
+    inspector = create_user("inspector")
+    page = client.get(f"/admin/users/{inspector.id}").text
+    assert 'name="area"' in page and "城关镇" in page
+    resp = client.post(f"/admin/users/{inspector.id}", data={
+        "csrf_token": _token(client), "role": "inspector", "display_name": "李明", "email": "", "active": "on",
+        "area": "CGZ"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, inspector.id).area_id == area("CGZ").id
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.update")).one()
+    assert entry.details["area_id"] == [None, area("CGZ").id]
+    bad = client.post(f"/admin/users/{inspector.id}", data={
+        "csrf_token": _token(client), "role": "inspector", "display_name": "李明", "active": "on", "area": "NOPE"})
+    assert bad.status_code in (302, 422)
+    db.session.expire_all()
+    assert db.session.get(User, inspector.id).area_id == area("CGZ").id  # unchanged by the refusal

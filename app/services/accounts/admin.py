@@ -26,6 +26,18 @@ def _get(model, object_id: int):
     return found
 
 
+KEEP = object()  # an argument left out: the value stays as it is
+
+
+def _area_id(code: str | None) -> int | None:
+    if not code:
+        return None
+    found = db.session.scalar(sa.select(Area.id).where(Area.code == code))
+    if found is None:
+        raise ValidationFailed(_("Unknown area."), field="area")
+    return found
+
+
 def _department_id(code: str | None) -> int | None:
     if not code:
         return None
@@ -46,8 +58,9 @@ def create_user(actor: Actor, *, username: str, password: str, role: str, depart
 
 
 def update_user(actor: Actor, user_id: int, *, role: str, department_code: str | None, display_name: str,
-                email: str | None, active: bool, ip: str | None = None) -> User:
-    """Change an account's role, department, name, e-mail or whether it may log in."""
+                email: str | None, active: bool, ip: str | None = None, area_code: str | None | object = KEEP) -> User:
+    """Change an account's role, department, area (an inspector's beat: draws assign its points to
+    them), name, e-mail or whether it may log in. `area_code` left out keeps the area."""
     _require_admin(actor)
     user = _get(User, user_id)
     api_keys.refuse_key_account(user.id)
@@ -60,12 +73,13 @@ def update_user(actor: Actor, user_id: int, *, role: str, department_code: str |
         raise ValidationFailed(_("A department user needs a department."), field="department")
     if user.id == actor.user_id and (not active or new_role != Role.ADMIN):
         raise ValidationFailed(_("You cannot lock yourself out."), field="role")
+    area_id = user.area_id if area_code is KEEP else _area_id(area_code)
     before = {"role": user.role.value, "department_id": user.department_id, "active": user.active,
-              "display_name": user.display_name, "email": user.email}
-    user.role, user.department_id = new_role, department_id
+              "display_name": user.display_name, "email": user.email, "area_id": user.area_id}
+    user.role, user.department_id, user.area_id = new_role, department_id, area_id
     user.display_name, user.email, user.active = display_name.strip() or user.username, email or None, active
     after = {"role": user.role.value, "department_id": user.department_id, "active": user.active,
-             "display_name": user.display_name, "email": user.email}
+             "display_name": user.display_name, "email": user.email, "area_id": user.area_id}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changed:
         audit.record(actor, "user.update", "user", user.id, changed, ip)
