@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from app.api_keys_cli import api_keys_cli
 from app.assessment_cli import points_cli
+from app.basemap_cli import basemap_cli
 from app.calendar_cli import holidays_cli
 from app.errors import DomainError
 from app.extensions import db
@@ -178,6 +179,6 @@ def rollups_rebuild() -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, rollups_rebuild,
-                    points_cli, api_keys_cli, holidays_cli, webhooks_cli):
+                    points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)

@@ -65,10 +65,18 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
     # Map tiles (docs/design.md §6): the app must know the datum of its tiles.
+    # TILE_PROVIDER picks a preset (app/services/supervision/tiles.py): tianditu (needs TIANDITU_KEY,
+    # TILE_STYLE vector|imagery), amap, tencent, or custom (the TILE_* settings below; the default).
+    TILE_PROVIDER = os.environ.get("TILE_PROVIDER", "custom")
+    TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
+    TILE_STYLE = os.environ.get("TILE_STYLE", "vector")
     TILE_URL = os.environ.get("TILE_URL", "")
+    TILE_SUBDOMAINS = os.environ.get("TILE_SUBDOMAINS", "abc")
     TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "")
-    TILE_CRS = os.environ.get("TILE_CRS", "WGS84")  # WGS84 (Tianditu/CGCS2000) or GCJ02 (AMap, Tencent)
+    TILE_CRS = os.environ.get("TILE_CRS", "WGS84")  # custom tiles' datum: WGS84 (CGCS2000) or GCJ02
+    TILE_MIN_ZOOM = _env_int("TILE_MIN_ZOOM", 0)
     TILE_MAX_ZOOM = _env_int("TILE_MAX_ZOOM", 18)
+    TILE_HOST_OVERRIDE = os.environ.get("TILE_HOST_OVERRIDE", "")  # a proxy serving the presets' hosts
 
     # Assignment slips (交办单): a CJK font to embed; empty means Noto Sans SC from the pinned
     # pylopdf-fonts-zh-cn wheel (requirements.txt), so no system font is assumed.
@@ -175,6 +183,8 @@ class Config:
     GEOCODER_TIMEOUT_S = _env_float("GEOCODER_TIMEOUT_S", 3.0)  # then the offline name
     GEOCODER_BATCH = _env_int("GEOCODER_BATCH", 30)  # tickets per run (every minute), oldest first
     OFFLINE_PLACE_RADIUS_M = _env_float("OFFLINE_PLACE_RADIUS_M", 300.0)  # "…附近" only within this distance
+    # A phone not seen this long while it still held unsent items is reported (issue 18, app/jobs/device_loss.py).
+    DEVICE_SILENT_HOURS = _env_int("DEVICE_SILENT_HOURS", 72)
 
     # Security defaults Flask leaves open (docs/design.md §10).
     SESSION_COOKIE_HTTPONLY = True

@@ -6,6 +6,7 @@ while that row is live, so logout, a password reset or disabling ends it on the 
 """
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from app.extensions import sqlite_read_only
 from app.models import Role
 from app.services.accounts import sessions, users
 from app.services.actor import Actor
+from app.services.supervision.tiles import usable_settings
 from app.timeutil import now_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -145,16 +147,18 @@ def page_auth(*roles: Role):
     return decorator
 
 
-def content_security_policy(tile_url: str = "") -> str:
-    """No inline scripts or styles anywhere; images from this site, plus the map tile server if any."""
+@functools.lru_cache(maxsize=8)
+def content_security_policy(*tile_urls: str) -> str:
+    """No inline scripts or styles anywhere; images from this site, plus the map tile servers if any."""
     images = "img-src 'self' data: blob:"
-    if tile_url:
+    for tile_url in filter(None, tile_urls):
         parts = urlsplit(tile_url)
         labels = parts.netloc.split(".")
         if "{s}" in labels[0]:  # rotating subdomains (a.tile…, t0.tianditu…): CSP allows only "*." there
             labels[0] = "*"
-        host = ".".join(labels)
-        images += f" {parts.scheme}://{host}"
+        source = f" {parts.scheme}://{'.'.join(labels)}"
+        if source not in images:
+            images += source
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
@@ -170,10 +174,14 @@ def content_security_policy(tile_url: str = "") -> str:
     ])
 
 
+def _policy(config) -> str:
+    """The CSP for the tile layers configured now (settings may change under tests)."""
+    return content_security_policy(*(layer.url for layer in usable_settings(config).layers))
+
+
 def register_security(app: Flask) -> None:
     """Security headers on every response; CSRF failures as clear 4xx answers."""
 
-    policy = content_security_policy(app.config.get("TILE_URL", ""))
     from app.extensions import login_manager
 
     # Replaces create_app's plain loader (db.session.get(User, id)): a cookie alone is not enough,
@@ -195,7 +203,7 @@ def register_security(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", _policy(app.config))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

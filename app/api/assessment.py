@@ -22,6 +22,7 @@ from app.security import api_auth, current_actor
 from app.services.assessment import checklists, points
 from app.services.assessment import score as scoring
 from app.services.supervision.gcj02 import Datum
+from app.services.supervision.tiles import datum_name
 from app.timeutil import iso, now_utc
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -37,7 +38,7 @@ def list_points():
     datum = request.args.get("datum", "")
     if datum not in ("", "tiles"):
         raise ValidationFailed(_("datum must be tiles or left out (WGS-84)."), field="datum")
-    shift = Datum(current_app.config["TILE_CRS"]).to_display if datum else (lambda lat, lon: (lat, lon))
+    shift = Datum(datum_name(current_app.config)).to_display if datum else (lambda lat, lon: (lat, lon))
     rows = points.visible_points(current_actor(), near, radius)
     return {"points": [{
         "code": p.code, "name": p.name, "location_type": p.location_type, "lat": shifted[0], "lon": shifted[1],

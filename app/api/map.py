@@ -8,16 +8,17 @@ from flask_babel import gettext as _
 from app.api import bp
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import Area, Role
+from app.models import Area, InspectionPoint, Role
 from app.params import int_arg, ticket_filter
 from app.security import api_auth, current_actor
-from app.services.supervision import map_clusters
+from app.services.supervision import basemap, map_clusters, tiles
 from app.services.supervision.gcj02 import Datum
+from app.services.supervision.tiles import datum_name
 from app.timeutil import now_utc
 
 
 def _datum() -> Datum:
-    return Datum(current_app.config["TILE_CRS"])
+    return Datum(datum_name(current_app.config))
 
 
 def _bbox_arg() -> tuple[float, float, float, float]:
@@ -37,6 +38,32 @@ def map_cluster_features():
         raise ValidationFailed(_("zoom is required."), field="zoom")
     return map_clusters.clusters(current_actor(), ticket_filter(), _bbox_arg(), int_arg("zoom", 0), now_utc(),
                                  _datum())
+
+
+@bp.get("/map/config")
+@api_auth()
+def map_config():
+    """The tile layers and datum every map uses, and the offline layers drawn without tiles."""
+    settings = tiles.usable_settings(current_app.config)
+    return {**settings.as_dict(), "offline_layers": _offline_layers()}
+
+
+def _offline_layers() -> list[str]:
+    names = ["areas", *(f"{kind}s" for kind in basemap.kinds(basemap.load(current_app.config["MEDIA_ROOT"])))]
+    if db.session.scalar(sa.select(InspectionPoint.id).limit(1)) is not None:
+        names.append("inspection_points")
+    return names
+
+
+@bp.get("/map/base.geojson")
+@api_auth()
+def map_base_layers():
+    """Main roads and rivers (the seed's or the county's own), in the tiles' datum."""
+    datum = _datum()
+    collection = basemap.load(current_app.config["MEDIA_ROOT"])
+    return {"type": "FeatureCollection", "datum": datum.name,
+            "features": [{"type": "Feature", "geometry": _moved(f["geometry"], datum), "properties": f["properties"]}
+                         for f in collection["features"]]}
 
 
 @bp.get("/map/areas")

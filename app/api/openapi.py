@@ -206,6 +206,10 @@ def document() -> dict:
                                                                           "maximum": 22}},
             *TICKET_FILTERS[2:]], "responses": _ok("FeatureCollection")}},
         "/map/areas": {"get": {"summary": "Area outlines in the tiles' datum", "responses": _ok("FeatureCollection")}},
+        "/map/config": {"get": {"summary": "Tile layers (url, subdomains, min_zoom, max_zoom, attribution), datum "
+                                       "(WGS84|GCJ02) and offline_layers", "responses": _ok("map config")}},
+        "/map/base.geojson": {"get": {"summary": "Offline base map: main roads and rivers in the tiles' datum",
+                                      "responses": _ok("FeatureCollection")}},
         "/notifications": {"get": {"summary": "The caller's notifications", "parameters": [PAGE],
                                    "responses": _ok("notifications with unread count")}},
         "/notifications/{notification_id}/read": {"post": {"summary": "Mark one read",

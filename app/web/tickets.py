@@ -19,6 +19,7 @@ from app.services.photos import evidence
 from app.services.photos import store as photos
 from app.services.reports import geo
 from app.services.supervision.gcj02 import Datum
+from app.services.supervision.tiles import datum_name
 from app.services.tickets import navigation, triage
 from app.services.tickets import queries as ticket_queries
 from app.services.tickets.access import get_visible_ticket
@@ -89,7 +90,7 @@ def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 20
     names.update(ticket_queries.usernames(r.reporter_id for r, _distance in repeats))
     # Evidence flags with their reasons, for supervisors only (docs/design.md §5).
     flags = [(f, evidence.describe(f)) for f in evidence.flags_for(ticket)] if actor.is_supervisor else []
-    map_lat, map_lon = Datum(current_app.config["TILE_CRS"]).to_display(ticket.lat, ticket.lon)
+    map_lat, map_lon = Datum(datum_name(current_app.config)).to_display(ticket.lat, ticket.lon)
     return render_template(
         "tickets/detail.html", ticket=ticket, photos=ticket_queries.ticket_photos(ticket), names=names,
         events=events, repeats=repeats, actions=allowed_actions(ticket, actor), now=now,

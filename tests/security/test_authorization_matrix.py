@@ -231,6 +231,8 @@ MATRIX: dict[str, Call] = {
     "api.map_cluster_features": Call("GET", lambda w: "/api/v1/map/clusters?bbox=119.8,29.8,120.1,30.1&zoom=12",
                                      api(**SUPERVISORS_ONLY)),
     "api.map_area_outlines": Call("GET", lambda w: "/api/v1/map/areas", api(**SUPERVISORS_ONLY)),
+    "api.map_config": Call("GET", lambda w: "/api/v1/map/config", api()),
+    "api.map_base_layers": Call("GET", lambda w: "/api/v1/map/base.geojson", api()),
     "api.list_notifications": Call("GET", lambda w: "/api/v1/notifications", api()),
     "api.read_notification": Call("POST", lambda w: f"/api/v1/notifications/{w.notification_id}/read",
                                   api(404, supervisor=200), body=lambda w: {}),
