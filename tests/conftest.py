@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -92,13 +93,29 @@ def drop_everything() -> None:
 
 def empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        _truncate(tables)
+        return
     with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-        else:
-            for name in tables:
-                conn.exec_driver_sql(f'DELETE FROM "{name}"')
-            conn.exec_driver_sql("DELETE FROM sqlite_sequence") if _has_sqlite_sequence(conn) else None
+        for name in tables:
+            conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence") if _has_sqlite_sequence(conn) else None
+
+
+def _truncate(tables: list[str], attempts: int = 5) -> None:
+    """TRUNCATE every table. A browser test's live server may still be answering the page's last
+    requests (a PWA refreshes its caches after each sync): PostgreSQL then picks the TRUNCATE as a
+    deadlock's victim, and it is simply tried again once those requests are done."""
+    sql = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(sql)
+            return
+        except sa.exc.OperationalError as error:
+            if "deadlock" not in str(error).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _has_sqlite_sequence(conn) -> bool:
