@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import DataError, DBAPIError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from app.extensions import db
 from app.services.actor import Actor
 from app.services.assessment import visits as assessment_visits
-from app.services.reports import intake
+from app.services.reports import devices, intake
 from app.services.tickets import offline_actions
 from sync.protocol import ActionIn, Batch, FieldError, Invalid, ReportIn, Status, VisitIn
 
@@ -45,6 +45,26 @@ def apply_batch(batch: Batch, actor: Actor, now: datetime) -> Applied:
     for item in batch.actions:
         applied.actions.append(_one(item, lambda a: offline_actions.apply_queued(a, actor, now)))
     return applied
+
+
+ARRIVED = (Status.CREATED, Status.ALREADY_SYNCED, Status.LINKED)  # the phone forgets these
+
+
+def note_device(batch: Batch, applied: Applied, actor: Actor, now: datetime) -> None:
+    """The device's capture numbers (app/services/reports/devices.py): what arrived, what it still holds."""
+    if batch.device_id is None or actor.user_id is None:
+        return
+    arrived = frozenset(batch.capture_seqs[r.client_id] for r in (*applied.reports, *applied.visits)
+                        if r.status in ARRIVED and r.client_id in batch.capture_seqs)
+    seen = devices.Seen(batch.device_id, actor.user_id, arrived, batch.waiting)
+    for attempt in (1, 2):  # a concurrent sync of the same device may insert the same rows first
+        try:
+            with db.session.begin_nested():
+                devices.record_sync(seen, now)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def _refused_report(client_id: str | None, errors: tuple[FieldError, ...]) -> Result:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.services.assessment.visits import IncomingResult, IncomingVisit, ItemError
@@ -25,6 +25,7 @@ LOCATION_SOURCES = ("device", "exif", "manual")
 MAX_DEVICE_ID = 64
 MAX_RESULTS = 200  # a checklist's items at most (app/services/assessment/checklists.py)
 MAX_ITEM_CODE = 32
+MAX_WAITING = 10_000  # numbers a phone may say it still holds
 OUTCOMES = ("pass", "fail", "na")
 
 
@@ -69,6 +70,10 @@ class Batch:
     reports: list[ReportIn | Invalid]
     actions: list[ActionIn | Invalid]
     visits: list[VisitIn | Invalid]
+    # Capture numbers (issue 18): client_id -> the phone's number, for valid items that carry one,
+    # and the numbers the phone still holds (None when it did not say: an older client).
+    capture_seqs: dict[str, int] = field(default_factory=dict)
+    waiting: frozenset[int] | None = None
 
 
 def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
@@ -93,14 +98,40 @@ def parse_batch(body: object, limits: Limits, now: datetime) -> Batch:
     reports = _items(body, "reports", limits)
     actions = _items(body, "actions", limits)
     visits = _items(body, "visits", limits)
+    waiting = body.get("waiting")
+    if waiting is not None and (not isinstance(waiting, list) or len(waiting) > MAX_WAITING
+                                or not all(_is_seq(n) for n in waiting)):
+        raise MalformedBatch("malformed_batch", "waiting")
+    seqs: dict[str, int] = {}
     return Batch(
         device_id=device_id,
         cursor=cursor,
         clock_skew_s=skew,
-        reports=[parse_report(raw) for raw in reports],
+        reports=[_numbered(raw, parse_report(raw), seqs) for raw in reports],
         actions=[parse_action(raw, limits) for raw in actions],
-        visits=[parse_visit(raw, limits) for raw in visits],
+        visits=[_numbered(raw, parse_visit(raw, limits), seqs) for raw in visits],
+        capture_seqs=seqs,
+        waiting=None if waiting is None else frozenset(waiting),
     )
+
+
+def _is_seq(value: object) -> bool:
+    return _is_int(value) and value >= 1
+
+
+def _numbered(raw: object, item, seqs: dict[str, int]):
+    """The item's optional `capture_seq` (a whole number from 1): noted, or the item is invalid."""
+    seq = raw.get("capture_seq") if isinstance(raw, dict) else None
+    if seq is None:
+        return item
+    if not _is_seq(seq):
+        error = FieldError("capture_seq", "invalid")
+        if isinstance(item, Invalid):
+            return Invalid(item.client_id, (*item.errors, error))
+        return Invalid(item.client_id, (error,))
+    if not isinstance(item, Invalid):
+        seqs[item.client_id] = seq
+    return item
 
 
 def _items(body: dict, key: str, limits: Limits) -> list:

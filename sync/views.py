@@ -35,6 +35,7 @@ def sync():
     except protocol.MalformedBatch as exc:
         raise _bad_batch(exc) from None
     applied = ingest.apply_batch(batch, actor, now)
+    ingest.note_device(batch, applied, actor, now)
     db.session.commit()
     feed = change_feed.changes_since(batch.cursor, actor, limit=current_app.config["SYNC_CHANGES_LIMIT"])
     return {

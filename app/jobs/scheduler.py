@@ -29,7 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.jobs import assessment_reminders, lease, tasks, webhooks, weekly_bulletin
+from app.jobs import assessment_reminders, device_loss, lease, tasks, webhooks, weekly_bulletin
 from app.jobs.addresses import fill_addresses
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
@@ -59,6 +59,8 @@ def job_table(config) -> list[dict]:
         {"id": "send_email", "func": tasks.send_email, "trigger": "interval", "minutes": 1},
         # Tickets reported without an address get one (issue 18): a geocoder's or the county's own place name.
         {"id": "fill_addresses", "func": fill_addresses, "trigger": "interval", "minutes": 1},
+        # Phones silent for DEVICE_SILENT_HOURS while holding unsent items: told once (issue 18).
+        {"id": "device_loss", "func": device_loss.report_silent_devices, "trigger": "interval", "minutes": 15},
         # Group-chat robots: what is due, within each robot's rate limit (app/jobs/webhooks.py).
         {"id": "send_webhooks", "func": webhooks.send_webhooks, "trigger": "interval", "seconds": 30},
     ]

@@ -11,6 +11,7 @@ from app.models.assessment import (
 )
 from app.models.assessment_draw import Draw, DrawPoint
 from app.models.calendar import CalendarDay, DayKind
+from app.models.device import CaptureNumber, Device
 from app.models.geocode import GeocodeAnswer
 from app.models.job import JobMark, SchedulerLease
 from app.models.kpi_rollup import CLASS_SPANS, KPI_GROUPINGS, NOW_DAY, KpiDay, KpiResolveClass
@@ -38,6 +39,7 @@ from app.models.webhook import Webhook, WebhookKind, WebhookMessage
 
 __all__ = [
     "ApiKey",
+    "CaptureNumber", "Device",
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "Draw", "DrawPoint",
     "AddressSource", "GeocodeAnswer",

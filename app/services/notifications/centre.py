@@ -13,6 +13,7 @@ from app.models import Notification, Role, Ticket, User
 from app.services.actor import Actor
 from app.services.notifications import webhooks
 from app.services.tickets import recheck
+from app.timeutil import parse_iso_with_offset, to_local
 
 MAX_LISTED_CASES = 20  # a digest or an escalation names at most this many case numbers
 
@@ -137,4 +138,22 @@ def describe(row: Notification) -> tuple[str, list[str]]:
                  else _("No unit is named for criticism in this period.")]
         return _("Bulletin for %(start)s to %(end)s: open it to edit and send", start=d.get("start", ""),
                  end=d.get("end", "")), lines
+    if row.kind == "capture_lost":  # app/services/reports/devices.py
+        return _capture_lost(d)
     return row.kind, []
+
+
+def _capture_lost(d: dict) -> tuple[str, list[str]]:
+    numbers = ", ".join(str(n) for n in d.get("numbers", []))
+    more = d.get("count", 0) - len(d.get("numbers", []))
+    if more > 0:
+        numbers += _(" and %(n)d more", n=more)
+    seen = to_local(parse_iso_with_offset(d["last_seen"])).strftime("%Y-%m-%d %H:%M") if d.get("last_seen") else "-"
+    why = {"gap": _("The phone no longer holds them: its storage may have been cleared."),
+           "silent": _("The phone has not synced since, while it still held them."),
+           "replaced": _("%(user)s has logged in on another device (%(new)s) since.", user=d.get("user", ""),
+                         new=d.get("new_device", ""))}.get(d.get("why"), "")
+    return (_("%(n)d item(s) captured by %(user)s on device %(device)s never arrived", n=d.get("count", 0),
+              user=d.get("user", ""), device=d.get("device", "")),
+            [_("Capture numbers: %(numbers)s", numbers=numbers),
+             _("Device last seen: %(when)s", when=seen), why])
