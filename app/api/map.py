@@ -37,7 +37,7 @@ def map_cluster_features():
     if "zoom" not in request.args:
         raise ValidationFailed(_("zoom is required."), field="zoom")
     return map_clusters.clusters(current_actor(), ticket_filter(), _bbox_arg(), int_arg("zoom", 0), now_utc(),
-                                 _datum())
+                                 _datum(), members=request.args.get("members") == "1")
 
 
 @bp.get("/map/config")

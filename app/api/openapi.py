@@ -204,6 +204,8 @@ def document() -> dict:
              "description": "minLon,minLat,maxLon,maxLat"},
             {"name": "zoom", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0,
                                                                           "maximum": 22}},
+            {"name": "members", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+             "description": "1: each cluster lists its tickets (id, case_number, status), for the highest zoom"},
             *TICKET_FILTERS[2:]], "responses": _ok("FeatureCollection")}},
         "/map/areas": {"get": {"summary": "Area outlines in the tiles' datum", "responses": _ok("FeatureCollection")}},
         "/map/config": {"get": {"summary": "Tile layers (url, subdomains, min_zoom, max_zoom, attribution), datum "

@@ -18,6 +18,7 @@ from shapely.geometry import shape
 
 from app.extensions import db
 from app.models import Area, AreaKind
+from app.services.supervision.tiles import usable_settings
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
 
@@ -61,10 +62,13 @@ def shell_version() -> str:
 def client_config() -> dict:
     """Server settings the phone needs offline (cached with the shell)."""
     config = current_app.config
+    tiles = usable_settings(config)  # the same preset as the desk's maps (TILE_PROVIDER)
+    first = tiles.layers[0] if tiles.layers else None
     return {
-        "tile_url": config["TILE_URL"],
-        "tile_attribution": config["TILE_ATTRIBUTION"],
-        "tile_crs": config["TILE_CRS"],
+        "tile_url": first.url if first else "",
+        "tile_attribution": first.attribution if first else "",
+        "tile_crs": tiles.datum,
+        "tile_layers": tiles.as_dict()["layers"],
         "batch_limit": config["SYNC_BATCH_LIMIT"],
         "max_photos": config["SYNC_MAX_PHOTOS"],
         "max_description": config["SYNC_MAX_DESCRIPTION"],

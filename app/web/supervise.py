@@ -24,6 +24,7 @@ from app.services.supervision import (
     slips,
 )
 from app.services.supervision.kpis import Period
+from app.services.supervision.tiles import usable_settings
 from app.timeutil import now_utc, to_local
 from app.web import bp
 from app.web.downloads import attachment
@@ -89,8 +90,7 @@ def supervise_map():
         "supervise/map.html", categories=categories, departments=departments, areas=areas,
         statuses=[s.value for s in TicketStatus], args=request.args, days=PERIOD_DAYS,
         status_labels={s.value: str(STATUS_LABELS[s.value]) for s in TicketStatus},
-        tiles={"url": config["TILE_URL"], "attribution": config["TILE_ATTRIBUTION"],
-               "datum": config["TILE_CRS"], "max_zoom": config["TILE_MAX_ZOOM"]})
+        tiles=usable_settings(config).as_dict())
 
 
 @bp.get("/supervise/ranking")

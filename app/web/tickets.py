@@ -19,7 +19,7 @@ from app.services.photos import evidence
 from app.services.photos import store as photos
 from app.services.reports import geo
 from app.services.supervision.gcj02 import Datum
-from app.services.supervision.tiles import datum_name
+from app.services.supervision.tiles import usable_settings
 from app.services.tickets import navigation, triage
 from app.services.tickets import queries as ticket_queries
 from app.services.tickets.access import get_visible_ticket
@@ -90,12 +90,14 @@ def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 20
     names.update(ticket_queries.usernames(r.reporter_id for r, _distance in repeats))
     # Evidence flags with their reasons, for supervisors only (docs/design.md §5).
     flags = [(f, evidence.describe(f)) for f in evidence.flags_for(ticket)] if actor.is_supervisor else []
-    map_lat, map_lon = Datum(datum_name(current_app.config)).to_display(ticket.lat, ticket.lon)
+    tiles = usable_settings(current_app.config)
+    map_lat, map_lon = Datum(tiles.datum).to_display(ticket.lat, ticket.lon)
     return render_template(
         "tickets/detail.html", ticket=ticket, photos=ticket_queries.ticket_photos(ticket), names=names,
         events=events, repeats=repeats, actions=allowed_actions(ticket, actor), now=now,
         due_soon_before=due_soon_before(now), departments=handling_departments(), evidence_flags=flags,
         can_split=actor.is_supervisor and ticket.is_open, draft=draft or {}, map_lat=map_lat, map_lon=map_lon,
+        map_tiles=tiles.as_dict(),
         photo_required=_photo_required(actor), navigation=_navigation(ticket),
     ), status
 

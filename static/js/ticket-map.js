@@ -1,13 +1,18 @@
-// The small map on a ticket page: one marker, tiles from the server's TILE_URL (none when unset).
-// Coordinates arrive already in the tiles' datum (the server converts WGS-84 to GCJ-02 if needed).
-import {circleMarker, map as leafletMap, tileLayer} from '/static/pwa/vendor/leaflet/leaflet-src.esm.js';
+// The small map on a ticket page: one marker on the configured tile layers (TILE_PROVIDER), or on the
+// offline base map (roads and rivers) when there are none. Coordinates arrive already in the tiles'
+// datum (the server converts WGS-84 to GCJ-02 if needed).
+import * as L from '/static/pwa/vendor/leaflet/leaflet-src.esm.js';
+import {addTileLayers, drawOfflineBase} from './map-tiles.js';
 
 const box = document.getElementById('ticket-map');
 if (box) {
   const at = [Number(box.dataset.lat), Number(box.dataset.lon)];
-  const view = leafletMap(box, {attributionControl: Boolean(box.dataset.attribution)}).setView(at, 17);
-  if (box.dataset.tiles) {
-    tileLayer(box.dataset.tiles, {maxZoom: 19, attribution: box.dataset.attribution}).addTo(view);
+  const tiles = JSON.parse(box.dataset.mapConfig);
+  const view = L.map(box, {maxZoom: 18}).setView(at, 17);
+  if (!addTileLayers(L, view, tiles).length) {
+    drawOfflineBase(L, view, box.dataset.baseUrl)
+      .then((base) => { box.dataset.offline = base ? 'drawn' : 'none'; })
+      .catch(() => { box.dataset.offline = 'none'; });
   }
-  circleMarker(at, {radius: 9, weight: 3}).addTo(view);
+  L.circleMarker(at, {radius: 9, weight: 3}).addTo(view);
 }

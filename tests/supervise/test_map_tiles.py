@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from app.extensions import db
 from app.services.supervision import basemap
 from app.services.supervision.tiles import TileConfigError, tile_settings
 
@@ -114,3 +115,15 @@ def test_base_map_is_the_seed_until_an_admin_imports_the_county_own(app, api, cr
     assert [f["properties"] for f in replaced["features"]] == [{"kind": "river", "name": "富春江"}]
     assert reader.get("/api/v1/map/config").get_json()["offline_layers"] == ["areas", "rivers", "inspection_points"]
     basemap.stored_path(app.config["MEDIA_ROOT"]).unlink()  # MEDIA_ROOT outlives this test
+
+
+def test_at_the_highest_zoom_a_cluster_lists_every_one_of_its_tickets(api, create_user, report):
+    made = [report(code, (29.975 + i * 0.00001, 119.95)).ticket for i, code in enumerate(("01037", "01013", "02010"))]
+    db.session.commit()
+    reader = api(create_user("supervisor"))
+    url = "/api/v1/map/clusters?bbox=119.949,29.974,119.951,29.976&zoom=18"
+    (cluster,) = reader.get(url + "&members=1").get_json()["features"]
+    assert cluster["properties"]["count"] == 3
+    assert sorted(t["id"] for t in cluster["properties"]["tickets"]) == sorted(t.id for t in made)
+    assert {t["case_number"] for t in cluster["properties"]["tickets"]} == {t.case_number for t in made}
+    assert "tickets" not in reader.get(url).get_json()["features"][0]["properties"]  # only when asked

@@ -42,6 +42,6 @@ def test_the_map_page_carries_its_tile_settings(app, county, create_user, login)
         page = login(create_user("supervisor")).get("/supervise/map?department=HWZX").text
     finally:
         app.config.update(TILE_URL="", TILE_CRS="WGS84")
-    assert 'data-tile-url="/tiles/{z}/{x}/{y}.png"' in page
-    assert 'data-datum="GCJ02"' in page
+    assert '"url": "/tiles/{z}/{x}/{y}.png"' in page and '"subdomains": "abc"' in page  # data-map-config
+    assert '"datum": "GCJ02"' in page
     assert '<option value="HWZX" selected>' in page

@@ -24,6 +24,7 @@ from app.services.supervision.map_rollup import ANY, ROLLUP_LEVELS
 from app.services.tickets.queries import TicketFilter, filtered
 
 MAX_CELLS = 10_000  # about four full-HD screens of cells; more means a viewport far too big for its zoom
+MEMBERS_LIMIT = 2_000  # tickets listed in clusters (asked for at the highest zoom only, where cells are small)
 MAX_COLUMNS = 512  # columns of cells listed one by one in a rollup read; wider (far out) reads one range
 
 
@@ -37,8 +38,10 @@ class _Cell:
 
 
 def clusters(actor: Actor, flt: TicketFilter, bbox: tuple[float, float, float, float], zoom: int,
-             now: datetime, datum: Datum) -> dict:
-    """A GeoJSON FeatureCollection of clusters and single tickets in `bbox` (in the tiles' datum)."""
+             now: datetime, datum: Datum, members: bool = False) -> dict:
+    """A GeoJSON FeatureCollection of clusters and single tickets in `bbox` (in the tiles' datum).
+    With `members`, each cluster lists its tickets (id, case number, status): at the highest zoom a
+    cluster cannot be split by zooming, so this is how every ticket stays reachable."""
     zoom = max(mapgrid.MIN_ZOOM, min(mapgrid.MAX_ZOOM, zoom))
     cells = mapgrid.cells_covering(datum.bbox_to_wgs84(bbox), zoom)
     if cells.cell_count > MAX_CELLS:
@@ -55,7 +58,13 @@ def clusters(actor: Actor, flt: TicketFilter, bbox: tuple[float, float, float, f
         cell.sy += int(sy)
         cell.sid += int(sid)
         cell.statuses[str(getattr(status, "value", status))] = int(n)
-    features = [_feature(cell, datum) for _key, cell in sorted(grouped.items()) if cell.n > 0]
+    kept = [(key, cell) for key, cell in sorted(grouped.items()) if cell.n > 0]
+    features = [_feature(cell, datum) for _key, cell in kept]
+    if members:
+        listed = _members(actor, flt, cells, now)
+        for (key, cell), feature in zip(kept, features, strict=True):
+            if cell.n > 1:
+                feature["properties"]["tickets"] = listed.get(key, [])
     return {
         "type": "FeatureCollection",
         "bbox": [round(v, 7) for v in datum.bbox_to_display(cells.bbox())],
@@ -121,6 +130,21 @@ def _id_of(model, code: str, field: str) -> int:
     if found is None:
         raise ValidationFailed(_("Unknown code: %(c)s", c=code), field=field)
     return found
+
+
+def _members(actor: Actor, flt: TicketFilter, cells: mapgrid.CellRange, now: datetime) -> dict:
+    x_min, x_max, y_min, y_max = cells.px_bounds()
+    cx, cy = Ticket.map_x.op(">>")(cells.shift), Ticket.map_y.op(">>")(cells.shift)
+    query = sa.select(cx, cy, Ticket.id, Ticket.case_number, Ticket.status).where(
+        filtered(actor, flt, now).whereclause,
+        Ticket.map_x.between(x_min, x_max),
+        Ticket.map_y.between(y_min, y_max),
+    ).order_by(Ticket.id).limit(MEMBERS_LIMIT)
+    listed: dict[tuple[int, int], list[dict]] = {}
+    for x, y, ticket_id, case_number, status in db.session.execute(query):
+        listed.setdefault((int(x), int(y)), []).append(
+            {"id": ticket_id, "case_number": case_number, "status": str(getattr(status, "value", status))})
+    return listed
 
 
 def _live(actor: Actor, flt: TicketFilter, cells: mapgrid.CellRange, now: datetime):

@@ -4,6 +4,8 @@
 import {loadTicketPopup} from './map-popup.js';
 import {loadPoints} from './map-points.js';
 import {filterParams, initialView, rememberView} from './map-state.js';
+import {clusterList} from './map-cluster-list.js';
+import {addTileLayers, drawOfflineBase, labelAreas} from '../map-tiles.js';
 
 const L = window.L;
 const element = document.getElementById('map');
@@ -12,12 +14,10 @@ const labels = JSON.parse(config.labels);
 const form = document.getElementById('map-filters');
 const total = document.getElementById('map-total');
 
-const map = L.map(element, {maxZoom: Number(config.maxZoom) || 18, minZoom: 3});  // SVG: dots take CSS colours
-if (config.tileUrl) {
-  L.tileLayer(config.tileUrl, {attribution: config.tileAttribution, maxZoom: Number(config.maxZoom) || 18})
-    .addTo(map);
-}
-// No tile URL (tests, a demo without internet): a plain background with the area outlines.
+const tiles = JSON.parse(config.mapConfig);
+const map = L.map(element, {maxZoom: 18, minZoom: 3});  // SVG: dots take CSS colours
+const tileLayers = addTileLayers(L, map, tiles);
+// No tiles (a demo without internet, a closed network): the county's roads, rivers and named areas.
 
 const markers = L.layerGroup().addTo(map);
 const heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.25});
@@ -57,7 +57,11 @@ function draw(collection) {
       markers.addLayer(dot);
     } else {
       const cluster = L.marker([lat, lon], {icon: clusterIcon(feature), title: String(props.count)});
-      cluster.on('click', () => map.setView([lat, lon], Math.min(map.getZoom() + 2, map.getMaxZoom())));
+      if (props.tickets) {  // the highest zoom: zooming cannot split it, so it opens as a list
+        cluster.bindPopup(() => clusterList(props.tickets, {pageBase: config.ticketPage, labels}), {minWidth: 220});
+      } else {
+        cluster.on('click', () => map.setView([lat, lon], Math.min(map.getZoom() + 2, map.getMaxZoom())));
+      }
       markers.addLayer(cluster);
     }
   }
@@ -75,6 +79,7 @@ async function refresh() {
   params.set('bbox', [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
     .map((v) => v.toFixed(6)).join(','));
   params.set('zoom', String(map.getZoom()));
+  if (map.getZoom() >= map.getMaxZoom()) params.set('members', '1');
   try {
     const response = await fetch(`${config.clustersUrl}?${params}`, {
       credentials: 'same-origin', headers: {Accept: 'application/json'}, signal: inFlight.signal,
@@ -121,6 +126,10 @@ async function start() {
   const response = await fetch(config.areasUrl, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
   const outlines = response.ok ? await response.json() : {features: []};
   areas.addData(outlines);
+  if (!tileLayers.length) {
+    labelAreas(areas, config.lang);
+    drawOfflineBase(L, map, config.baseUrl).then((base) => { element.dataset.offline = base ? 'drawn' : 'none'; });
+  }
   const view = initialView();
   if (view) {
     map.setView([view.lat, view.lon], view.zoom);

@@ -1,6 +1,6 @@
-// Server settings for the phone (tile URL and datum, limits), cached with the shell for offline use.
+// Server settings for the phone (tile layers and datum, limits), cached with the shell for offline use.
 
-const DEFAULTS = {tile_url: '', tile_attribution: '', tile_crs: 'WGS84', batch_limit: 50, max_photos: 9,
+const DEFAULTS = {tile_url: '', tile_attribution: '', tile_crs: 'WGS84', tile_layers: [], batch_limit: 50, max_photos: 9,
   max_description: 1000};
 
 let loading = null;

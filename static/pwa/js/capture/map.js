@@ -1,6 +1,7 @@
 // A small map to put the pin right by hand. Leaflet loads only when the inspector opens the map,
 // so it is not on the capture screen's start-up path; it works with no tiles at all (no TILE_URL,
-// or no network): the pin, the phone's fix and the photo's position are still drawn.
+// or no network): the pin, the phone's fix and the photo's position are still drawn, over the
+// county's roads and rivers when they could be fetched.
 import {datumFor} from './datum.js';
 
 const LEAFLET_JS = '/static/pwa/vendor/leaflet/leaflet.js';
@@ -14,6 +15,23 @@ async function loadLeaflet() {
   return globalThis.L;
 }
 
+const BASE_URL = '/api/v1/map/base.geojson';
+const BASE_STYLE = {road: {color: '#8a7f72', weight: 4}, river: {color: '#5b9bd5', weight: 5}};
+let baseData = null;  // fetched once a session; offline the pin map stays plain
+
+/** The offline base map (roads, rivers) under the pin, when there are no tiles. */
+async function drawBase(L, map) {
+  try {
+    baseData ??= await fetch(BASE_URL, {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+      .then((response) => (response.ok ? response.json() : null));
+  } catch {
+    baseData = null;
+  }
+  if (!baseData || !map._loaded) return;  // closed while the roads were on their way
+  L.geoJSON(baseData, {interactive: false, style: (f) => ({...(BASE_STYLE[f.properties.kind] || BASE_STYLE.road),
+    className: `base-${f.properties.kind}`})}).addTo(map).bringToBack();
+}
+
 /**
  * Show a draggable pin at `pin` ({lat, lon}, WGS-84) inside `container`; `onPick(lat, lon)` gets
  * every new position in WGS-84. `marks` are other points to show (the phone's fix, the photo's).
@@ -22,10 +40,13 @@ export async function openPinMap(container, {pin, marks = [], config, onPick}) {
   const L = await loadLeaflet();
   const datum = datumFor(config.tile_crs);
   const shown = (point) => datum.toDisplay(point.lat, point.lon);
-  const map = L.map(container).setView(shown(pin), 17);
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, {attribution: config.tile_attribution, maxZoom: 19}).addTo(map);
+  const map = L.map(container, {maxZoom: 18}).setView(shown(pin), 17);
+  const layers = config.tile_layers || [];
+  for (const layer of layers) {  // base and labels (Tianditu vec+cva), each with its own hosts and zooms
+    L.tileLayer(layer.url, {subdomains: layer.subdomains || 'abc', minZoom: layer.min_zoom ?? 0,
+      maxZoom: layer.max_zoom ?? 18, attribution: layer.attribution || ''}).addTo(map);
   }
+  if (!layers.length) drawBase(L, map);
   for (const mark of marks) {
     L.circle(shown(mark), {radius: mark.accuracy || 5, className: 'map-mark'}).addTo(map);
   }
