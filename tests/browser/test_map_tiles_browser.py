@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.extensions import db
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import GPS_PHOTO, wait_until
 from tests.factories import PASSWORD
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAAB"
@@ -161,6 +161,41 @@ def test_a_cluster_at_the_highest_zoom_opens_as_a_list_of_its_tickets(county, cr
         assert sorted(int(h.rsplit("/", 1)[1]) for h in hrefs) == ids
         page.locator(".cluster-list a").first.click()
         page.wait_for_url(f"**/tickets/{ids[0]}")
+    finally:
+        context.close()
+    assert problems == []
+
+
+def test_the_pwa_pin_map_and_the_ticket_map_use_the_same_preset(app, county, create_user, ticket_in, phone,
+                                                                 chromium, live_url, tile_server, monkeypatch):
+    for key, value in {"TILE_PROVIDER": "tianditu", "TIANDITU_KEY": "testkey",
+                       "TILE_HOST_OVERRIDE": tile_server.url}.items():
+        monkeypatch.setitem(app.config, key, value)
+    ticket_id = ticket_in("assigned").id
+    inspector, supervisor = create_user("inspector").username, create_user("supervisor").username
+    db.session.commit()
+    db.session.remove()
+
+    phone.log_in(inspector)
+    page = phone.page
+    page.set_input_files("input[name=photos]", str(GPS_PHOTO))
+    page.wait_for_selector("[data-field=previews] img")
+    page.click("[data-action=open-map]")
+    page.locator("[data-field=map] .leaflet-marker-icon").wait_for()
+    wait_until(page, "document.querySelectorAll('[data-field=map] .leaflet-tile-loaded').length >= 4")
+    layers = {layer for _host, layer in _by_layer_and_host(tile_server.requests)}
+    assert layers == {"vec", "cva"}  # the phone draws the base and its labels too
+    assert phone.errors == []
+
+    tile_server.requests.clear()
+    context, desk, problems = _log_in(chromium, live_url, supervisor)
+    try:
+        desk.goto(f"{live_url}/tickets/{ticket_id}")
+        wait_until(desk, "document.querySelectorAll('#ticket-map .leaflet-tile-loaded').length >= 4")
+        counts = _by_layer_and_host(tile_server.requests)
+        assert {layer for _host, layer in counts} == {"vec", "cva"}
+        assert {host.split(".")[0] for host, _layer in counts} <= {f"t{i}" for i in range(8)}
+        assert desk.locator("#ticket-map path.base-road").count() == 0
     finally:
         context.close()
     assert problems == []
