@@ -4,6 +4,7 @@
 // No DOM here: the service worker imports this file too.
 import {openAppDb, STORES} from './db.js';
 import {announce} from './events.js';
+import {takeCaptureSeq} from './meta.js';
 
 export const STATE = {
   WAITING: 'waiting',           // queued; sent at the next sync
@@ -15,12 +16,15 @@ function changed() {
   announce('outbox-changed');
 }
 
-/** Queue a captured report and its photos in one transaction: all of it is saved, or none. */
+/** Queue a captured report and its photos in one transaction: all of it is saved, or none, with the
+ * device's next capture number. */
 export async function addReport(report, photos) {
   const db = await openAppDb();
-  const tx = db.transaction([STORES.reports, STORES.photos], 'readwrite');
+  const tx = db.transaction([STORES.reports, STORES.photos, STORES.meta], 'readwrite');
   for (const photo of photos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
-  tx.objectStore(STORES.reports).put({...report, state: STATE.WAITING, reason: null, errors: [], progress: null});
+  const captureSeq = await takeCaptureSeq(tx);
+  tx.objectStore(STORES.reports).put({...report, captureSeq, state: STATE.WAITING, reason: null, errors: [],
+    progress: null});
   await tx.done;
   changed();
 }
@@ -55,6 +59,13 @@ export async function getPhoto(sha256) {
 export async function countWaiting() {
   const db = await openAppDb();
   return (await db.count(STORES.reports)) + (await db.count(STORES.actions)) + (await db.count(STORES.visits));
+}
+
+/** The capture numbers of every report and visit still on this phone, whoever's: sent as `waiting`. */
+export async function waitingSeqs() {
+  const db = await openAppDb();
+  const held = [...(await db.getAll(STORES.reports)), ...(await db.getAll(STORES.visits))];
+  return held.map((item) => item.captureSeq).filter(Number.isInteger).sort((a, b) => a - b);
 }
 
 /** Every store whose records name photos: a photo stays while one of them still does. */
@@ -118,8 +129,8 @@ export async function replaceReport(report, newPhotos) {
   const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
   const old = await tx.objectStore(STORES.reports).get(report.clientId);
   for (const photo of newPhotos) tx.objectStore(STORES.photos).put({...photo, uploaded: false});
-  await tx.objectStore(STORES.reports).put(
-    {...report, state: STATE.WAITING, reason: null, errors: [], progress: null});
+  await tx.objectStore(STORES.reports).put({...report, captureSeq: old?.captureSeq ?? report.captureSeq,
+    state: STATE.WAITING, reason: null, errors: [], progress: null});
   if (old) await dropUnusedPhotos(tx, old.photos.filter((sha) => !report.photos.includes(sha)));
   await tx.done;
   changed();

@@ -5,7 +5,7 @@
 // No DOM here: the service worker imports this file too.
 import {openAppDb, STORES} from './db.js';
 import {announce} from './events.js';
-import {getMeta} from './meta.js';
+import {getMeta, takeCaptureSeq} from './meta.js';
 import {dropUnusedPhotos, PHOTO_HOLDERS, STATE} from './outbox.js';
 
 export const OUTCOMES = ['pass', 'fail', 'na'];
@@ -88,8 +88,10 @@ export async function finishVisit(draft, now = new Date()) {
     state: STATE.WAITING, reason: null, errors: [], progress: null};
   delete visit.current;
   const db = await openAppDb();
-  const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
+  const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos, STORES.meta], 'readwrite');
   const stored = await tx.objectStore(STORES.drafts).get(draft.clientId);
+  // A visit reopened to fix it keeps its number: the server must not take it for lost.
+  if (!Number.isInteger(visit.captureSeq)) visit.captureSeq = await takeCaptureSeq(tx);
   await tx.objectStore(STORES.visits).put(visit);
   await tx.objectStore(STORES.drafts).delete(draft.clientId);
   const held = [...(stored?.photos || []), ...draft.photos];
@@ -214,6 +216,7 @@ export function visitOnWire(visit) {
     started_at: visit.startedAt,
     finished_at: visit.finishedAt,
   };
+  if (Number.isInteger(visit.captureSeq)) wire.capture_seq = visit.captureSeq;
   if (Number.isFinite(visit.lat) && Number.isFinite(visit.lon)) {
     wire.lat = visit.lat;
     wire.lon = visit.lon;

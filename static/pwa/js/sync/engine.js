@@ -75,6 +75,7 @@ export async function runSync() {
       device_id: await deviceId(),
       cursor: await getMeta('cursor', 0),
       sent_at: new Date().toISOString(),
+      waiting: await outbox.waitingSeqs(), // what this phone still holds, so a loss shows (§2b)
       reports: chunk.reports.map(reportOnWire),
       actions: chunk.actions.map(actionOnWire),
     };
@@ -164,6 +165,7 @@ function reportOnWire(report) {
     address: report.address,
     photos: report.photos,
     photo_exif: report.photoExif,
+    ...(Number.isInteger(report.captureSeq) ? {capture_seq: report.captureSeq} : {}),
   };
 }
 

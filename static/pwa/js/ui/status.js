@@ -1,6 +1,8 @@
-// One line that says what the connection and the last sync are doing.
+// One line that says what the connection and the last sync are doing, and one that says how long
+// ago the phone last synced (a phone that has not synced for days is holding things at risk).
 import {onAnnounce} from '../events.js';
 import {t} from '../i18n.js';
+import {getMeta} from '../meta.js';
 
 const line = () => document.querySelector('[data-field="net-status"]');
 const loginButton = () => document.querySelector('[data-action="login"]');
@@ -10,7 +12,27 @@ function say(key, params = {}) {
   line().dataset.state = key;
 }
 
+/** "Last synced 5 min ago" for an ISO time (null: never), as of `now`. */
+export function syncedAgo(last, now = Date.now()) {
+  if (!last) return t('sync.ago_never');
+  const minutes = Math.max(0, Math.floor((now - new Date(last).getTime()) / 60000));
+  if (minutes < 1) return t('sync.ago_now');
+  if (minutes < 60) return t('sync.ago_minutes', {n: minutes});
+  if (minutes < 48 * 60) return t('sync.ago_hours', {n: Math.floor(minutes / 60)});
+  return t('sync.ago_days', {n: Math.floor(minutes / 1440)});
+}
+
+async function renderLastSync() {
+  const last = await getMeta('lastSyncAt');
+  const element = document.querySelector('[data-field="last-sync"]');
+  element.textContent = syncedAgo(last);
+  element.dataset.lastSync = last || '';
+}
+
 export function mountStatus() {
+  renderLastSync();
+  setInterval(renderLastSync, 30000);
+  onAnnounce('sync-finished', renderLastSync);
   let failed = false;
   const connection = () => say(navigator.onLine ? 'net.syncing' : 'net.offline');
   window.addEventListener('online', connection);

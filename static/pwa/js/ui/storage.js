@@ -6,7 +6,7 @@ import {t} from '../i18n.js';
 let persisted = null;
 
 export async function requestPersistence() {
-  if (!navigator.storage?.persist) return false;
+  if (!navigator.storage?.persist) return null; // not supported: nothing was refused
   persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
   return persisted;
 }
@@ -20,7 +20,17 @@ async function render() {
     t(persisted ? 'storage.persisted' : 'storage.not_persisted');
 }
 
+/** Refused (not merely unsupported): the browser may wipe what is queued, so say it where it is seen. */
+function warnIfRefused() {
+  const warning = document.querySelector('[data-field="storage-warning"]');
+  warning.hidden = persisted !== false;
+  warning.textContent = persisted === false ? t('storage.refused') : '';
+}
+
 export function mountStorage() {
   onAnnounce('outbox-changed', render);
-  requestPersistence().finally(render);
+  requestPersistence().catch(() => {}).finally(() => {
+    warnIfRefused();
+    render();
+  });
 }
