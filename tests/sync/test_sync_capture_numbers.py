@@ -124,3 +124,4 @@ def test_a_bad_capture_seq_rejects_that_item_and_a_bad_waiting_list_the_batch(ph
     for bad in ("1,2", [0], [1, "2"], {"a": 1}, list(range(1, 10_002))):
         answer = phone.sync(expect=400, waiting=bad)
         assert answer["error"]["field"] == "waiting"
+
