@@ -125,3 +125,10 @@ def test_a_bad_capture_seq_rejects_that_item_and_a_bad_waiting_list_the_batch(ph
         answer = phone.sync(expect=400, waiting=bad)
         assert answer["error"]["field"] == "waiting"
 
+
+
+def test_a_huge_number_is_not_tracked_and_makes_no_million_losses(phone, inspector):
+    phone.sync(reports=numbered([2**31 - 1]), waiting=[2**31 - 1, 3])
+    device = db.session.scalar(sa.select(Device))
+    assert device.highest_seq == 3 and device.waiting == [3]
+    assert [d["numbers"] for d in lost_notices(inspector.id)] == [[1, 2]]

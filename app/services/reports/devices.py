@@ -21,6 +21,9 @@ from app.timeutil import iso
 
 KIND = "capture_lost"  # the notification's kind (centre.describe)
 MAX_LISTED = 50  # numbers named in one notification; the count says the rest
+# A number this far above the device's highest is not tracked (yet): one bogus huge number must not
+# make millions of "lost" numbers. A phone that really holds more catches up over its next syncs.
+MAX_JUMP = 5000
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,17 @@ def record_sync(seen: Seen, now: datetime) -> list[int]:
         db.session.flush()
         _replaces(device, now)
     device.user_id, device.last_seen, device.loss_reported_at = seen.user_id, now, None
-    if seen.arrived:
-        _arrive(device, seen.arrived, now)
-        device.highest_seq = max(device.highest_seq, *seen.arrived)
+    limit = device.highest_seq + MAX_JUMP
+    arrived = frozenset(n for n in seen.arrived if n <= limit)
+    if arrived:
+        _arrive(device, arrived, now)
+        device.highest_seq = max(device.highest_seq, *arrived)
     if seen.waiting is None:
         return []  # without the phone's list a missing number may only be waiting: nothing to tell yet
-    device.highest_seq = max(device.highest_seq, *seen.waiting, 0)
-    device.waiting = sorted(seen.waiting - seen.arrived)
-    gaps = _unaccounted(device, set(seen.waiting))
+    waiting = {n for n in seen.waiting if n <= limit}
+    device.highest_seq = max(device.highest_seq, *waiting, 0)
+    device.waiting = sorted(waiting - arrived)
+    gaps = _unaccounted(device, waiting)
     _report(device, gaps, "gap", now)
     return gaps
 
