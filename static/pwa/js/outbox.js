@@ -97,8 +97,9 @@ export async function dropUnusedPhotos(tx, hashes) {
   }
 }
 
-/** The server has it: forget the record and the photos nothing else still needs. */
-async function acknowledge(store, clientId) {
+/** Forget a queued record (the server has it, or the inspector dropped it) and the photos nothing
+ * else still needs; reports, actions and visits alike. */
+export async function forgetRecord(store, clientId) {
   const db = await openAppDb();
   const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
   const record = await tx.objectStore(store).get(clientId);
@@ -110,8 +111,8 @@ async function acknowledge(store, clientId) {
   changed();
 }
 
-export const acknowledgeReport = (clientId) => acknowledge(STORES.reports, clientId);
-export const acknowledgeAction = (clientId) => acknowledge(STORES.actions, clientId);
+export const acknowledgeReport = (clientId) => forgetRecord(STORES.reports, clientId);
+export const acknowledgeAction = (clientId) => forgetRecord(STORES.actions, clientId);
 export const discardReport = acknowledgeReport; // the inspector chose to drop it: same clean-up
 export const discardAction = acknowledgeAction;
 

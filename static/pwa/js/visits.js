@@ -6,7 +6,7 @@
 import {openAppDb, STORES} from './db.js';
 import {announce} from './events.js';
 import {getMeta, takeCaptureSeq} from './meta.js';
-import {dropUnusedPhotos, PHOTO_HOLDERS, STATE} from './outbox.js';
+import {dropUnusedPhotos, forgetRecord, PHOTO_HOLDERS, STATE} from './outbox.js';
 
 export const OUTCOMES = ['pass', 'fail', 'na'];
 const LOG_KEEP = 20; // acknowledged visits shown on the phone
@@ -101,21 +101,9 @@ export async function finishVisit(draft, now = new Date()) {
   return visit;
 }
 
-/** Abandon a visit in progress, or drop a queued one the server refused: its photos go too. */
-async function drop(store, clientId) {
-  const db = await openAppDb();
-  const tx = db.transaction([...PHOTO_HOLDERS, STORES.photos], 'readwrite');
-  const record = await tx.objectStore(store).get(clientId);
-  if (record) {
-    await tx.objectStore(store).delete(clientId);
-    await dropUnusedPhotos(tx, record.photos);
-  }
-  await tx.done;
-  changed();
-}
-
-export const abandonDraft = (clientId) => drop(STORES.drafts, clientId);
-export const discardVisit = (clientId) => drop(STORES.visits, clientId);
+// Abandon a visit in progress, or drop a queued one the server refused: its photos go too.
+export const abandonDraft = (clientId) => forgetRecord(STORES.drafts, clientId);
+export const discardVisit = (clientId) => forgetRecord(STORES.visits, clientId);
 
 /** Take a refused visit back into progress to fix it (same clientId: the server stored nothing).
  * False when another visit is in progress (one at a time). */
