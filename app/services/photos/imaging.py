@@ -171,39 +171,90 @@ _PILLOW_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"
                   "image/heif": "HEIF"}
 
 
+@dataclass(frozen=True)
+class Inspected:
+    """What the header and the metadata say, read without decoding a pixel (cheap: the upload answers with it)."""
+
+    mime: str
+    width: int  # as displayed, orientation applied (as Processed)
+    height: int
+    exif: dict
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The derivatives and the perceptual hash, made from one decode."""
+
+    web: bytes  # JPEG, long side WEB_SIZE at most
+    thumb: bytes  # JPEG, long side THUMB_SIZE at most
+    phash: str
+
+
+def inspect(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Inspected:
+    """The true type, displayed size and EXIF of `data`; refusals (type, pixel limits, unreadable
+    header) are DomainErrors. Header only: no pixel is decoded, so no decode slot is needed."""
+    image, plan_, meta, orientation = _header(data, limits, draft)
+    image.close()
+    return _inspected(plan_, meta, orientation)
+
+
+def derive(data: bytes, limits: Limits = Limits(), *, slots: DecodeSlots | None = None, wait_s: float = 0.0,
+           draft: bool = True) -> Derived:
+    """The web image, thumbnail and perceptual hash of `data`, from one decode of its pixels.
+
+    The header is checked again (a stored original is still refused beyond the limits); a whole
+    decode waits up to `wait_s` for one of `slots` (None: no limit on decodes at once)."""
+    image, plan_, _meta, orientation = _header(data, limits, draft)
+    return _derive(image, plan_, orientation, slots, wait_s, draft)
+
+
 def process(data: bytes, limits: Limits = Limits(), *, slots: DecodeSlots | None = None, wait_s: float = 0.0,
             draft: bool = True) -> Processed:
-    """Validate an image and make everything the app keeps of it; refusals are DomainErrors.
+    """inspect + derive in one go (the header read once): everything the app keeps of an image."""
+    image, plan_, meta, orientation = _header(data, limits, draft)
+    inspected = _inspected(plan_, meta, orientation)
+    derived = _derive(image, plan_, orientation, slots, wait_s, draft)
+    return Processed(mime=inspected.mime, width=inspected.width, height=inspected.height, exif=inspected.exif,
+                     web=derived.web, thumb=derived.thumb, phash=derived.phash)
 
-    The pixel limits are checked from the header before anything is decoded; a whole decode then
-    waits up to `wait_s` for one of `slots` (None: no limit on decodes at once)."""
+
+def _header(data: bytes, limits: Limits, draft: bool) -> tuple[Image.Image, Plan, dict, int]:
+    """Open `data` from its header: the image (pixels not decoded), its plan, its EXIF, and the
+    orientation still to apply to its decoded pixels."""
     mime = sniff(data)
     if mime is None:
         raise UnsupportedType(_("Only JPEG, PNG, WebP and HEIC photos are accepted."))
     image = _open(data, _PILLOW_FORMAT[mime], limits.max_pixels)
-    plan = _plan(image, mime, data, limits, draft)
+    plan_ = _plan(image, mime, data, limits, draft)
     is_heif = image.format == "HEIF"
     exif_block = (image.info.get("exif") or b"") if is_heif else data  # pillow-heif digs it out of HEIF
     meta = read_exif(exif_block) if exif_block else {}
-    with slots.held(wait_s) if slots is not None and plan.whole else contextlib.nullcontext():
-        # Inside the slot: Pillow decodes a whole PNG to look for EXIF after its pixels.
-        if not is_heif and "orientation" not in meta and (xmp_orientation := _pillow_orientation(image)):
-            meta["orientation"] = xmp_orientation
-        # libheif already applied the HEIF rotation; there the EXIF tag is informational.
-        orientation = 1 if is_heif else meta.get("orientation", 1)
+    if not is_heif and "orientation" not in meta and (xmp_orientation := _pillow_orientation(image)):
+        meta["orientation"] = xmp_orientation
+    # libheif already applied the HEIF rotation; there the EXIF tag is informational.
+    orientation = 1 if is_heif else meta.get("orientation", 1)
+    return image, plan_, meta, orientation
+
+
+def _inspected(plan_: Plan, meta: dict, orientation: int) -> Inspected:
+    width, height = plan_.width, plan_.height
+    if orientation >= 5:  # stored on its side
+        width, height = height, width
+    return Inspected(mime=plan_.mime, width=width, height=height, exif=meta)
+
+
+def _derive(image: Image.Image, plan_: Plan, orientation: int, slots: DecodeSlots | None, wait_s: float,
+            draft: bool) -> Derived:
+    with slots.held(wait_s) if slots is not None and plan_.whole else contextlib.nullcontext():
         try:
             web = _web_image(image, orientation, draft)
         except Exception as exc:  # noqa: BLE001 - decoders fail in many ways on broken files
             raise CorruptImage(_("The image data is damaged or incomplete.")) from exc
         finally:
             image = None  # the full-size pixels (and a decoder's buffers) go with the slot, not later
-    width, height = plan.width, plan.height
-    if orientation >= 5:
-        width, height = height, width
     thumb = web.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
-    return Processed(mime=mime, width=width, height=height, exif=meta, web=_jpeg(web), thumb=_jpeg(thumb),
-                     phash=str(imagehash.phash(thumb)))
+    return Derived(web=_jpeg(web), thumb=_jpeg(thumb), phash=str(imagehash.phash(thumb)))
 
 
 def _open(data: bytes, pillow_format: str, max_pixels: int) -> Image.Image:
@@ -304,7 +355,9 @@ def _jpeg_single_scan(data: bytes) -> bool:
 def _pillow_orientation(image: Image.Image) -> int | None:
     """Pillow also reads the orientation from XMP (tiff:Orientation), which exifread does not."""
     try:
-        value = image.getexif().get(0x0112)
+        # The base class's getexif: a PNG's own would decode every pixel to look for an eXIf chunk
+        # after them (exifread, on the whole file, has already read one there).
+        value = Image.Image.getexif(image).get(0x0112)
     except Exception:  # noqa: BLE001 - getexif raises OSError and more on mutated EXIF (docs/design.md §10)
         return None
     return value if value in range(1, 9) else None
