@@ -30,6 +30,9 @@ FILES: dict[str, tuple[str, list[str]]] = {
                             "dist/images/layers-2x.png", "LICENSE"]),
     "leaflet.heat": ("leaflet.heat", ["dist/leaflet-heat.js", "LICENSE"]),
     "chart.js": ("chart.js", ["dist/chart.umd.js", "LICENSE.md"]),
+    # The API documentation page (/api/v1/docs); NOTICE and the bundle's third-party licences as Apache-2.0 asks.
+    "swagger-ui-dist": ("swagger-ui", ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE",
+                                       "swagger-ui-bundle.js.LICENSE.txt"]),
     "axe-core": ("axe-core", ["axe.min.js", "LICENSE"]),  # the accessibility checks of the browser tests
 }
 

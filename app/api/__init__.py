@@ -8,6 +8,7 @@ from app.api import (  # noqa: E402,F401  (routes attach to bp)
     assessment_draws,
     assessment_visits,
     device_tokens,
+    docs_page,
     map,
     notifications,
     openapi,

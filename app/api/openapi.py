@@ -322,6 +322,8 @@ def document() -> dict:
             "responses": _ok("the ranking", RANKING)}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/docs": {"get": {"summary": "This document, browsable (Swagger UI)", "security": [],
+                          "responses": {"200": {"description": "an HTML page", "content": {"text/html": {}}}}}},
     }
     return {
         "openapi": "3.1.0",
