@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Category, Change, Department, Report, Ticket, TicketEvent, TicketStatus
 from app.services.actor import Actor
 from app.services.reference import category_out
-from app.services.tickets import recheck
+from app.services.tickets import phone_detail, recheck
 from app.services.tickets.transitions import allowed_actions
 from app.timeutil import iso
 
@@ -75,6 +75,7 @@ def _ticket_changes(rows, actor: Actor) -> list[dict]:
     ids = [row.Ticket.id for row in rows]
     client_ids = _own_client_ids(ids, actor)
     last_notes = _last_notes(ids)
+    details = phone_detail.details(ids, actor)  # history, photos, return reason (the phone's offline detail)
     out = []
     for ticket, seq in rows:
         actions = [a for a in allowed_actions(ticket, actor) if a in RECHECK_ACTIONS]
@@ -100,6 +101,7 @@ def _ticket_changes(rows, actor: Actor) -> list[dict]:
             "mine": mine,
             "task": ticket.status == TicketStatus.RESOLVED and bool(actions),
             "actions": actions,
+            **details[ticket.id],
         }})
     return out
 
