@@ -4,11 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# make run-lan: the HTTPS port on the LAN address, the plain-HTTP port of the certificate download, their files
+LAN_PORT ?= 8443
+LAN_CA_PORT ?= 8080
+LAN_DIR := instance/lan-ca
 # Test processes per database (pytest-xdist; whole files per process). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres install install-dev translations vendor serve seed bench lint clean
+.PHONY: run run-lan test test-sqlite test-postgres install install-dev translations vendor serve seed bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +32,32 @@ install-dev: $(VENV)/.dev-installed translations
 translations: | $(VENV)/.runtime-installed
 	@$(BIN)/pybabel -q compile -d app/translations
 
-## run: create the virtualenv, migrate, seed the demo county if empty, serve on 127.0.0.1:$(PORT) with the job scheduler
+## run: create the virtualenv, migrate, seed the demo county if empty, serve on 127.0.0.1:$(PORT) with the job scheduler;
+## the address and the demo logins are printed once the server answers
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "Xuncha: http://127.0.0.1:$(PORT)/login"
 	@# One scheduler process beside the web workers (the jobs' database lease keeps it to one anyway).
-	$(BIN)/flask scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT; \
+	$(BIN)/flask scheduler & scheduler=$$!; \
+	$(BIN)/flask wait-ready http://127.0.0.1:$(PORT)/healthz --open http://127.0.0.1:$(PORT)/login & ready=$$!; \
+	trap 'kill $$scheduler $$ready 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
+
+## run-lan: as run, over HTTPS on this machine's LAN address (LAN_IP to choose it) for a real phone: a local
+## certificate authority in $(LAN_DIR) (made once, git-ignored), its certificate over plain HTTP on $(LAN_CA_PORT),
+## a QR code to open https://<LAN address>:$(LAN_PORT)/app/ (README.md, "On a real phone"; decision 0015)
+run-lan: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	ip=$$($(BIN)/flask lan cert --folder $(LAN_DIR) --quiet) || exit 1; \
+	binds="--bind $$ip:$(LAN_PORT)"; \
+	case "$$ip" in 127.0.0.1) ;; *) binds="$$binds --bind 127.0.0.1:$(LAN_PORT)";; esac; \
+	$(BIN)/flask scheduler & scheduler=$$!; \
+	$(BIN)/flask lan ca-server --folder $(LAN_DIR) --ip $$ip --port $(LAN_CA_PORT) --https-port $(LAN_PORT) & ca=$$!; \
+	$(BIN)/flask lan ready --folder $(LAN_DIR) --ip $$ip --port $(LAN_PORT) --ca-port $(LAN_CA_PORT) & ready=$$!; \
+	trap 'kill $$scheduler $$ca $$ready 2>/dev/null' EXIT; \
+	$(BIN)/gunicorn -c gunicorn.conf.py $$binds --certfile $(LAN_DIR)/server.crt --keyfile $(LAN_DIR)/server.key \
+	  --workers 2 --threads 4 wsgi:app
 
 ## test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 test: install-dev

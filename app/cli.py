@@ -16,6 +16,7 @@ from app.calendar_cli import holidays_cli
 from app.errors import DomainError
 from app.extensions import db
 from app.jobs.scheduler import scheduler_command
+from app.lan_cli import lan_cli, wait_ready
 from app.models import Ticket, User
 from app.photos_cli import photos_cli
 from app.webhooks_cli import webhooks_cli
@@ -179,6 +180,6 @@ def rollups_rebuild() -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, rollups_rebuild,
-                    points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli):
+                    points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli, lan_cli, wait_ready):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)
