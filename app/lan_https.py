@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -141,7 +142,7 @@ def _server_still_good(files: LanFiles, ca_cert: x509.Certificate, ip: str, now:
         cert = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
         key = serialization.load_pem_private_key(files.server_key.read_bytes(), password=None)
         cert.verify_directly_issued_by(ca_cert)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return False
     if key.public_key().public_numbers() != cert.public_key().public_numbers():
         return False

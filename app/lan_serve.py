@@ -98,7 +98,11 @@ def make_ca_server(host: str, port: int, ca_cert: Path, https_url: str) -> Threa
         server_version = "XunchaLanCA"
         sys_version = ""
 
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_HEAD(self):  # noqa: N802 (http.server's name)
+            self.do_GET(head=True)
+
+        def do_GET(self, head=False):  # noqa: N802
+            self.head = head
             path = self.path.split("?", 1)[0]
             if path == f"/{CA_DOWNLOAD_NAME}":
                 self._send(200, CA_CONTENT_TYPE, certificate,
@@ -116,7 +120,8 @@ def make_ca_server(host: str, port: int, ca_cert: Path, https_url: str) -> Threa
             for name, value in (extra or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not self.head:
+                self.wfile.write(body)
 
         def log_message(self, format, *args):  # noqa: A002 (the base class's name)
             pass  # gunicorn's and the app's JSON lines are the log; a download needs none
