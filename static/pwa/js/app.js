@@ -53,7 +53,9 @@ async function main() {
 
   registerServiceWorker({onUpdateReady: showUpdatePrompt}).catch(() => {});
   const who = await ensureDeviceToken();
-  document.querySelector('[data-field="who"]').textContent = who.username || '';
+  const whoField = document.querySelector('[data-field="who"]');
+  whoField.textContent = who.username || '';
+  whoField.title = who.username || ''; // the header may cut a long name short
   if (who.needsLogin) {
     if (navigator.onLine) goToLogin();
     else showLoginNeeded();
