@@ -38,6 +38,7 @@ export function has(key) {
 /** Fill every [data-i18n] element under `root`. */
 export function apply(root = document) {
   document.documentElement.lang = lang;
+  document.title = t('app.title');
   for (const element of root.querySelectorAll('[data-i18n]')) element.textContent = t(element.dataset.i18n);
   for (const element of root.querySelectorAll('[data-i18n="lang.switch"]')) element.lang = SWITCH[lang].lang;
   for (const element of root.querySelectorAll('[data-i18n-placeholder]')) {

@@ -1,13 +1,16 @@
 // One line that says what the connection and the last sync are doing, and one that says how long
 // ago the phone last synced (a phone that has not synced for days is holding things at risk).
 import {onAnnounce} from '../events.js';
-import {t} from '../i18n.js';
+import {onLangChange, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 
 const line = () => document.querySelector('[data-field="net-status"]');
 const loginButton = () => document.querySelector('[data-action="login"]');
 
+let said = null; // what the line says, to say it again in the other language
+
 function say(key, params = {}) {
+  said = {key, params};
   line().textContent = t(key, params);
   line().dataset.state = key;
 }
@@ -49,6 +52,10 @@ export function mountStatus() {
     if (failed && navigator.onLine) say('net.retry', {s: Math.round(inMs / 1000)});
   });
   loginButton().addEventListener('click', () => location.assign('/login?next=/app/'));
+  onLangChange(() => {
+    renderLastSync();
+    if (said) say(said.key, said.params);
+  });
   if (!navigator.onLine) say('net.offline');
 }
 

@@ -1,7 +1,7 @@
 // Ask the browser to keep our storage (iOS Safari may otherwise wipe it after 7 days unused), and
 // show how much is used, so a full phone is seen before a save fails.
 import {onAnnounce} from '../events.js';
-import {t} from '../i18n.js';
+import {onLangChange, t} from '../i18n.js';
 
 let persisted = null;
 
@@ -29,6 +29,10 @@ function warnIfRefused() {
 
 export function mountStorage() {
   onAnnounce('outbox-changed', render);
+  onLangChange(() => {
+    warnIfRefused();
+    render();
+  });
   requestPersistence().catch(() => {}).finally(() => {
     warnIfRefused();
     render();
