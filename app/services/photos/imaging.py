@@ -28,6 +28,11 @@ from app.services.photos.exif import read_exif
 WEB_SIZE = 1280  # long side of the web derivative
 THUMB_SIZE = 320  # long side of the thumbnail
 JPEG_QUALITY = 82
+# The filter of the last, fractional step down to the web size (a draft-decoded 12 MP photo: 2016 → 1280 px).
+# Bicubic costs half of Lanczos there, and on real photos differs from a full-size Lanczos reference by
+# well under half of what the JPEG encode at JPEG_QUALITY changes anyway (tests/photos/test_imaging_quality.py;
+# bench/derivatives.py times both).
+WEB_RESAMPLE = Image.Resampling.BICUBIC
 
 pillow_heif.register_heif_opener()
 # Pillow only warns about a decompression bomb up to twice its limit; a warning must refuse (docs/design.md §10).
@@ -244,14 +249,15 @@ def _inspected(plan_: Plan, meta: dict, orientation: int) -> Inspected:
 
 
 def _derive(image: Image.Image, plan_: Plan, orientation: int, slots: DecodeSlots | None, wait_s: float,
-            draft: bool) -> Derived:
+            draft: bool, *, resample: Image.Resampling = WEB_RESAMPLE) -> Derived:
     with slots.held(wait_s) if slots is not None and plan_.whole else contextlib.nullcontext():
         try:
-            web = _web_image(image, orientation, draft)
+            web = _web_image(image, orientation, draft, resample=resample)
         except Exception as exc:  # noqa: BLE001 - decoders fail in many ways on broken files
             raise CorruptImage(_("The image data is damaged or incomplete.")) from exc
         finally:
             image = None  # the full-size pixels (and a decoder's buffers) go with the slot, not later
+    # From the web image, not a second decode: a box reduce to twice the size, then Lanczos (cheap at 640 px).
     thumb = web.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
     return Derived(web=_jpeg(web), thumb=_jpeg(thumb), phash=str(imagehash.phash(thumb)))
@@ -363,8 +369,12 @@ def _pillow_orientation(image: Image.Image) -> int | None:
     return value if value in range(1, 9) else None
 
 
-def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image:
-    """Decode (JPEG at a reduced DCT scale in draft mode), shrink, make sRGB, stand upright."""
+def _web_image(image: Image.Image, orientation: int, draft: bool, *,
+               resample: Image.Resampling = WEB_RESAMPLE) -> Image.Image:
+    """Decode (JPEG at a reduced DCT scale in draft mode), shrink, make sRGB, stand upright.
+
+    The shrinking is cheap steps first: libjpeg's DCT scaling (1/2, 1/4, 1/8) or a box reduce by a
+    whole factor, so the filtered step that follows is always less than 2x (`resample`)."""
     if draft and image.format in ("JPEG", "MPO"):
         scale = WEB_SIZE / max(image.size)
         if scale < 1:
@@ -374,7 +384,7 @@ def _web_image(image: Image.Image, orientation: int, draft: bool) -> Image.Image
     factor = max(1, max(image.size) // WEB_SIZE)  # box-reduce as far as it stays above the web size
     if factor > 1 or image.mode not in ("RGB", "CMYK"):
         image = _reduced(image, factor)  # RGB or CMYK, transparency flattened onto white
-    image.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
+    image.thumbnail((WEB_SIZE, WEB_SIZE), resample)
     image = _to_srgb(image, icc)
     for op in _UPRIGHT.get(orientation, []):
         image = image.transpose(op)
