@@ -1,4 +1,4 @@
-// The PWA's words: t('key', {name}) in the chosen language (zh-CN default, or English).
+// The PWA's words, t('capture.save') or t('outbox.photos', {n: 2}), in the chosen language (zh-CN or en).
 //
 // HOW TO ADD A STRING (docs/decisions/0016-one-catalogue-of-words.md):
 //   1. add "your.key": "English text, {name} for a placeholder" to static/pwa/i18n/strings.json;
