@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests.browser.conftest import GPS_PHOTO, wait_until
+from tests.browser.conftest import GPS_PHOTO, PHONE_AT, Phone, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def one_line(measured) -> None:
     # One row: every item overlaps the vertical middle of the first (a wrapped item starts below it).
     middle = (items[0]["top"] + items[0]["bottom"]) / 2
     assert all(item["top"] < middle < item["bottom"] for item in items), items
-    assert all(0 <= item["left"] and item["right"] <= 360 for item in items), items
+    assert all(item["left"] >= 0 and item["right"] <= 360 for item in items), items
     # One row of 2.75rem touch targets plus the bar's padding, not two rows.
     assert measured["bar"] < 44 + 2 * 8 + 4, measured
 
@@ -53,11 +53,8 @@ def test_the_header_fits_a_360_px_phone_in_both_languages(chromium, live_url, cr
     username = inspector.username
     db.session.rollback()
     context = chromium.new_context(timezone_id="Asia/Shanghai", locale="zh-CN", viewport={"width": 360, "height": 740},
-                                   geolocation={"latitude": 29.9761, "longitude": 119.9512, "accuracy": 12},
-                                   permissions=["geolocation"])
+                                   geolocation=PHONE_AT, permissions=["geolocation"])
     try:
-        from tests.browser.conftest import Phone
-
         phone = Phone(context, live_url)
         phone.log_in(username)
         page = phone.page
