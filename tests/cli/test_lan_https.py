@@ -309,4 +309,6 @@ def test_files_layout_is_what_the_makefile_names():
     assert "LAN_DIR := instance/lan-ca" in makefile
     assert "--certfile $(LAN_DIR)/server.crt --keyfile $(LAN_DIR)/server.key" in makefile
     assert (files.server_cert.name, files.server_key.name) == ("server.crt", "server.key")
-    assert "instance/" in (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    for path in ("instance/lan-ca/ca.key", "instance/lan-ca/server.key", "instance/lan-ca/ca.crt"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO)
+        assert ignored.returncode == 0, f"{path} is not git-ignored"
