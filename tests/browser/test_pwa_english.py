@@ -107,6 +107,10 @@ def test_the_english_pwa_shows_no_chinese(phone, create_user, ticket_in):
             page.wait_for_selector(f"[data-field=report-list] li[data-ticket-id='{returned.id}']")
             page.wait_for_selector(f"[data-field=task-list] li[data-ticket-id='{resolved.id}']")
         found += chinese_left(page, allowed)
+    page.click("[data-action=logout]")  # one report waits: the dialog warns before logging out
+    page.wait_for_selector("[data-field=logout-dialog][open]")
+    found += chinese_left(page, allowed)
+    page.click("[data-field=logout-dialog] button[value=cancel]")
     assert not found, "\n".join(sorted({f"{w['where']}: {w['text']}" for w in found}))
 
     # A cold start in English (still offline, from the cached shell): the same, from the first paint.
