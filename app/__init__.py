@@ -54,6 +54,9 @@ def init_extensions(app: Flask) -> None:
     from app.services import commit_hooks
 
     commit_hooks.install(db.session)  # rollups and the change feed follow every commit (docs/architecture.md)
+    from app.tasks import queue as task_queue
+
+    task_queue.init_app(app)  # work enqueued at commits, and run (decision 0014)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

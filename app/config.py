@@ -154,6 +154,21 @@ class Config:
     PHOTO_DECODE_SLOTS = _env_int("PHOTO_DECODE_SLOTS", 2)
     PHOTO_DECODE_WAIT_S = _env_float("PHOTO_DECODE_WAIT_S", 10.0)
     MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES + 1024 * 1024
+    # Background tasks (app/tasks, decision 0014): the photo derivatives after an upload answered.
+    # embedded: a SQLite file (TASK_QUEUE_URL: its path, default instance/tasks.sqlite3), nothing else
+    # needed; redis: TASK_QUEUE_URL redis://host:6379/db, for workers on several hosts.
+    TASK_QUEUE = os.environ.get("TASK_QUEUE", "embedded")
+    TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")
+    TASK_QUEUE_NAME = os.environ.get("TASK_QUEUE_NAME", "xuncha")  # Redis key prefix / queue name
+    # Whether a web process runs tasks itself after its answer when no `flask worker` is alive:
+    # auto = with the embedded queue only; on; off (the worker does everything).
+    TASK_IN_WEB = os.environ.get("TASK_IN_WEB", "auto")
+    TASK_IN_WEB_POLL_S = _env_float("TASK_IN_WEB_POLL_S", 5.0)  # how often it looks for retries come due
+    TASK_WORKERS = _env_int("TASK_WORKERS", 2)  # threads of `flask worker`
+    TASK_IMMEDIATE = _env_bool("TASK_IMMEDIATE", False)  # run each task at its commit (tests)
+    # A photo task that fails is tried again this many times, first after this delay, doubling.
+    PHOTO_TASK_RETRIES = _env_int("PHOTO_TASK_RETRIES", 3)
+    PHOTO_TASK_RETRY_DELAY_S = _env_float("PHOTO_TASK_RETRY_DELAY_S", 10.0)
     # Files no photo row references are removed after this long (an upload may be mid-commit).
     MEDIA_ORPHAN_GRACE_H = _env_float("MEDIA_ORPHAN_GRACE_H", 24.0)
 
@@ -240,5 +255,9 @@ class TestConfig(Config):
     # Concurrency tests open one connection per thread (50 copies of one report at once).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60, "pool_timeout": 60}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # hashing speed is not under test
+    # Photo derivatives are made at the upload's commit, so every test sees thumbnails at once;
+    # tests/photos/test_derivative_tasks.py opts into the real queues (tests/photos/conftest.py).
+    TASK_IMMEDIATE = True
+    PHOTO_TASK_RETRY_DELAY_S = 0.0
     # The suite's deadline arithmetic is in plain hours; tests/sla and tests/calendar turn workdays on.
     SLA_CALENDAR = "calendar"

@@ -21,7 +21,10 @@ EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", 
 @bp.put("/photos/<sha256>")
 @api_auth()
 def put_photo(sha256: str):
-    """Raw image bytes; 201 when new, 200 when these bytes were stored before."""
+    """Raw image bytes; 201 when new, 200 when these bytes were stored before.
+
+    Answered once the original is durable and its row committed: the web image, thumbnail and
+    perceptual hash follow in a task (`derivatives: "pending"`, then "ready"; issue 20)."""
     actor = current_actor()
     db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
     photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
@@ -32,6 +35,14 @@ def put_photo(sha256: str):
             photos.discard_upload(photo.sha256)  # its files were written for a row that never committed
         raise
     return photo_out(photo, with_original=photos.may_see_originals(actor)), 201 if created else 200
+
+
+@bp.errorhandler(photos.DerivativesNotReady)
+def not_ready(exc: photos.DerivativesNotReady):
+    """409 while the derivatives are being made, with Retry-After; `derivatives_failed` has none."""
+    body, status = render_error(exc)
+    retry_after = exc.extra.get("retry_after_s")
+    return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
 
 
 @bp.errorhandler(DecoderBusy)

@@ -44,9 +44,15 @@ def photo_link(link: TicketPhoto) -> dict:
         "sha256": sha,
         "kind": link.kind.value,
         "added_at": iso(link.added_at),
-        "web_url": f"/api/v1/photos/{sha}/web",
-        "thumbnail_url": f"/api/v1/photos/{sha}/thumb",
+        **_derivative_urls(sha, link.photo.derivatives),
     }
+
+
+def _derivative_urls(sha: str, state: str) -> dict:
+    """The web and thumbnail URLs once the derivatives are made; null while pending or failed (issue 20)."""
+    ready = state == "ready"
+    return {"derivatives": state, "web_url": f"/api/v1/photos/{sha}/web" if ready else None,
+            "thumbnail_url": f"/api/v1/photos/{sha}/thumb" if ready else None}
 
 
 def ticket_detail(ticket: Ticket, now, photos: list[TicketPhoto], actions: list[str],
@@ -98,8 +104,7 @@ def photo_out(photo: Photo, *, with_original: bool = False) -> dict:
         "height": photo.height,
         "bytes": photo.bytes,
         "exif": exif if with_original else {k: v for k, v in exif.items() if k not in GPS_FIELDS},
-        "web_url": f"/api/v1/photos/{sha}/web",
-        "thumbnail_url": f"/api/v1/photos/{sha}/thumb",
+        **_derivative_urls(sha, photo.derivatives),
         "status": photo.status,
         "created_at": iso(photo.created_at),
     }

@@ -30,6 +30,13 @@ class Photo(db.Model):
     exif_taken_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     phash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="ready")  # ready, or missing (file lost)
+    # The web image, thumbnail and phash are made by a task after the upload answered (issue 20):
+    # pending, ready, or failed (retries used up, or pixels that do not decode); app/tasks/photos.py.
+    derivatives: so.Mapped[str] = so.mapped_column(sa.String(16), default="ready", server_default="ready",
+                                                   index=True)
+    derivative_attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    derivative_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    derivatives_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)  # when last made, or failed
     # The upload that stored the row; every uploader of these bytes is a PhotoUpload.
     uploaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from pillow_heif import register_heif_opener
 from sqlalchemy.exc import OperationalError
 
@@ -84,16 +85,15 @@ def test_stored_metadata_with_an_impossible_time_reads_as_none(stored):
     assert taken_at_utc({"taken_at": stored}, ZoneInfo("Asia/Shanghai")) is None
 
 
-def test_a_failure_while_writing_the_files_removes_those_written(inspector_client, upload, make_jpeg, monkeypatch):
-    """The original is written, the disk fills up at the thumbnail: nothing stays, no row, no file."""
+def test_a_failure_while_writing_the_original_leaves_nothing(inspector_client, upload, make_jpeg, monkeypatch):
+    """The disk fills up while the original is written: nothing stays, no row, no file."""
     real_write = MediaStore.write
 
-    def disk_full_at_the_thumbnail(self, variant, sha256, data, **kw):
-        if variant == "thumb":
-            raise OSError(28, "No space left on device")
-        return real_write(self, variant, sha256, data, **kw)
+    def disk_full(self, variant, sha256, data, **kw):
+        real_write(self, variant, sha256, data[:100], durable=False)  # a part of it reached the disk
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(MediaStore, "write", disk_full_at_the_thumbnail)
+    monkeypatch.setattr(MediaStore, "write", disk_full)
     with pytest.raises(OSError):  # a 500 (the test client passes the crash on; its handler rolls back)
         upload(inspector_client, make_jpeg(seed=3))
     db.session.rollback()
@@ -102,6 +102,26 @@ def test_a_failure_while_writing_the_files_removes_those_written(inspector_clien
     monkeypatch.undo()
     assert upload(inspector_client, make_jpeg(seed=3)).status_code == 201  # and the next try works
     _nothing_left_over()
+
+
+def test_a_failure_while_writing_the_thumbnail_keeps_the_upload(inspector_client, upload, make_jpeg, monkeypatch):
+    """The derivatives come after the answer (issue 20): a full disk then fails the task, not the upload."""
+    real_write = MediaStore.write
+
+    def disk_full_at_the_thumbnail(self, variant, sha256, data, **kw):
+        if variant == "thumb":
+            raise OSError(28, "No space left on device")
+        return real_write(self, variant, sha256, data, **kw)
+
+    monkeypatch.setattr(MediaStore, "write", disk_full_at_the_thumbnail)
+    answer = upload(inspector_client, make_jpeg(seed=3))
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert (body["derivatives"], body["thumbnail_url"], body["web_url"]) == ("failed", None, None)
+    photo = db.session.get(Photo, body["sha256"])
+    assert photo.derivative_attempts == 1 + current_app.config["PHOTO_TASK_RETRIES"]
+    assert "No space left on device" in photo.derivative_error
+    assert MediaStore.from_config().exists("original", photo.sha256)
 
 
 def test_a_failed_commit_removes_the_files_of_the_new_photo(inspector_client, upload, make_jpeg, monkeypatch,

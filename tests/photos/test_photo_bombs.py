@@ -195,15 +195,23 @@ def one_slot(app, monkeypatch):
     release()
 
 
-def test_with_every_slot_taken_a_png_is_answered_busy_with_retry_after(app, inspector_client, upload, one_slot,
-                                                                       monkeypatch, decodes):
+def test_with_every_slot_taken_a_png_is_stored_and_its_derivatives_wait(app, inspector_client, upload, one_slot,
+                                                                        monkeypatch, decodes):
+    """The upload decodes nothing (issue 20): it is answered; the task finds every slot taken and is retried."""
     monkeypatch.setitem(app.config, "PHOTO_DECODE_WAIT_S", 0)
     resp = upload(inspector_client, _image("PNG", (400, 300)), content_type="image/png")
-    assert resp.status_code == 503 and resp.json["error"]["code"] == "busy"
-    assert int(resp.headers["Retry-After"]) >= 1
-    assert decodes["started"] == 0 and _photo_count() == 0
+    assert resp.status_code == 201 and resp.json["thumbnail_url"] is None
+    assert decodes["started"] == 0 and _photo_count() == 1
+    photo = db.session.get(Photo, resp.json["sha256"])
+    assert photo.derivatives != "ready" and "DecoderBusy" in photo.derivative_error
+    _slots, release = one_slot
+    release()
+    from app.services.photos import store
+
+    store.rebuild_derivatives(photo)  # what `photos reprocess` does
+    assert photo.derivatives == "ready" and decodes["started"] == 1
     # A sequential JPEG needs no slot: draft mode decodes it small.
-    assert upload(inspector_client, _image("JPEG", (400, 300))).status_code == 201
+    assert upload(inspector_client, _image("JPEG", (400, 300))).json["derivatives"] == "ready"
 
 
 @pytest.mark.timeout(120)

@@ -107,9 +107,14 @@ def test_other_image_formats_are_refused(inspector_client, upload, fmt):
 
 
 def test_truncated_jpeg(inspector_client, upload, make_jpeg, media_root):
+    """Its header passes, its pixels do not: stored and answered (issue 20), its derivatives fail for good."""
     data = make_jpeg(size=(800, 600))
-    _refused(upload(inspector_client, data[: len(data) // 2]), 422, "corrupt_image")
-    assert _files(media_root) == []  # nothing is written for a refused photo
+    resp = upload(inspector_client, data[: len(data) // 2])
+    assert resp.status_code == 201
+    assert (resp.json["derivatives"], resp.json["thumbnail_url"], resp.json["web_url"]) == ("failed", None, None)
+    thumb = inspector_client.get(f"/api/v1/photos/{resp.json['sha256']}/thumb")
+    assert thumb.status_code == 409 and thumb.json["error"]["code"] == "derivatives_failed"
+    assert [p.parent.parent.parent.name for p in _files(media_root)] == ["originals"]  # no derivative
 
 
 def test_garbage_after_a_jpeg_header(inspector_client, upload):

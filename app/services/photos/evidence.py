@@ -51,6 +51,22 @@ def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, capture
                                             code=code, details=details))
 
 
+def recheck_similar(photo: Photo) -> None:
+    """The similarity flags of `photo` once its perceptual hash exists (it is made after the upload
+    answered, issue 20): on each ticket that holds it, as if it had just joined as that kind."""
+    links = db.session.scalars(sa.select(TicketPhoto).where(TicketPhoto.photo_sha256 == photo.sha256)).all()
+    for link in links:
+        ticket = db.session.get(Ticket, link.ticket_id)
+        seen = {(f.photo_sha256, f.kind, f.code) for f in flags_for(ticket)}
+        found = [(REUSED_PHOTO, _reused_with(ticket, photo, link.kind))]
+        if link.kind == PhotoKind.RECHECK:
+            found.append((RECHECK_IS_AFTER, _similar_to(ticket, photo, [PhotoKind.AFTER])))
+        for code, details in found:
+            if details is not None and (photo.sha256, link.kind, code) not in seen:
+                db.session.add(EvidenceFlag(ticket_id=ticket.id, photo_sha256=photo.sha256, kind=link.kind,
+                                            code=code, details=details))
+
+
 def flags_for(ticket: Ticket) -> list[EvidenceFlag]:
     return list(db.session.scalars(
         sa.select(EvidenceFlag).where(EvidenceFlag.ticket_id == ticket.id).order_by(EvidenceFlag.id)))

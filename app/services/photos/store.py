@@ -15,7 +15,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.models import Photo, PhotoUpload, Role, Ticket, TicketPhoto
 from app.services.actor import Actor
-from app.services.photos import imaging
+from app.services.photos import derivatives, imaging
 from app.services.photos.exif import plausible, taken_at_utc
 from app.services.tickets.access import visible_to
 from app.storage import VARIANTS, MediaStore
@@ -39,6 +39,12 @@ class HashMismatch(DomainError):
     status, code = 422, "hash_mismatch"
 
 
+class DerivativesNotReady(DomainError):
+    """The web image and thumbnail are still being made (or could not be): 409, never a placeholder."""
+
+    status, code = 409, "derivatives_pending"
+
+
 class FileMissing(DomainError):
     """The row exists but its file is gone: reported, never a crash (the owner can upload it again)."""
 
@@ -47,7 +53,12 @@ class FileMissing(DomainError):
 
 def store_photo(data: bytes, declared_sha256: str | None, content_type: str | None,
                 actor: Actor | None) -> tuple[Photo, bool]:
-    """Verify, process and store an upload once; returns (photo, created). The caller commits.
+    """Verify, inspect and store an upload once; returns (photo, created). The caller commits.
+
+    Only the header is read here (type, pixel limits, size, EXIF: imaging.inspect); the original is
+    written durably (fsync) before the caller's commit, and the web image, thumbnail and perceptual
+    hash are made by a task once that commit is done (photos.derivatives, issue 20): until then
+    the photo's `derivatives` is "pending".
 
     Whoever uploads the bytes is recorded as one of their uploaders (`usable_by`), the first one
     and every later one alike: they had the bytes. A known photo returns at once without
@@ -78,13 +89,16 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
             _record_uploader(sha256, actor)
             return known, False
 
-    processed = _process(data)
-    created = _insert_once(_row(sha256, data, processed, actor))
+    inspected = imaging.inspect(data, photo_limits())
+    created = _insert_once(_row(sha256, data, inspected, actor))
     photo = db.session.get(Photo, sha256)
     if created or photo.status != READY or not store.exists("original", sha256):
         # A row that outlived its files is repaired; it names them, so they are never removed here.
-        _write_files(store, sha256, data, processed, undo_on_failure=created)
-    photo.status = READY  # its files are on disk now, whatever the row said before
+        _write_original(store, sha256, data, undo_on_failure=created)
+        if not created:
+            photo.derivatives = derivatives.PENDING  # they went with the original: made again
+        derivatives.request(sha256)
+    photo.status = READY  # its original is on disk now, whatever the row said before
     _record_uploader(sha256, actor)
     return photo, created
 
@@ -103,25 +117,16 @@ def _record_uploader(sha256: str, actor: Actor | None) -> None:
 
 def photo_limits() -> imaging.Limits:
     """The pixel limits by format, from the configuration (app/config.py)."""
-    config = current_app.config
-    return imaging.Limits(max_pixels=config["MAX_PHOTO_PIXELS"], max_whole_pixels=config["MAX_PHOTO_PIXELS_WHOLE"],
-                          max_webp_pixels=config["MAX_PHOTO_PIXELS_WEBP"])
+    return derivatives.limits()
 
 
-def _process(data: bytes) -> imaging.Processed:
-    """imaging.process within this worker's limits: pixels by format, whole decodes at once."""
-    config = current_app.config
-    return imaging.process(data, photo_limits(), slots=imaging.decode_slots(config["PHOTO_DECODE_SLOTS"]),
-                           wait_s=config["PHOTO_DECODE_WAIT_S"])
-
-
-def _row(sha256: str, data: bytes, processed: imaging.Processed, actor: Actor | None) -> dict:
-    meta = processed.exif
+def _row(sha256: str, data: bytes, inspected: imaging.Inspected, actor: Actor | None) -> dict:
+    meta = inspected.exif
     return dict(
-        sha256=sha256, mime=processed.mime, bytes=len(data), width=processed.width, height=processed.height,
+        sha256=sha256, mime=inspected.mime, bytes=len(data), width=inspected.width, height=inspected.height,
         exif=meta, exif_lat=meta.get("lat"), exif_lon=meta.get("lon"),
-        exif_taken_at=taken_at_utc(meta, local_zone()), phash=processed.phash, status=READY,
-        uploaded_by_id=actor.user_id if actor else None,
+        exif_taken_at=taken_at_utc(meta, local_zone()), phash=None, status=READY,
+        derivatives=derivatives.PENDING, derivative_attempts=0, uploaded_by_id=actor.user_id if actor else None,
     )
 
 
@@ -135,12 +140,9 @@ def _insert_once(row: dict) -> bool:
         return False  # a concurrent upload of the same bytes won, or the row outlived its files
 
 
-def _write_files(store: MediaStore, sha256: str, data: bytes, processed: imaging.Processed, *,
-                 undo_on_failure: bool) -> None:
+def _write_original(store: MediaStore, sha256: str, data: bytes, *, undo_on_failure: bool) -> None:
     try:
-        store.write("original", sha256, data)
-        store.write("web", sha256, processed.web, durable=False)
-        store.write("thumb", sha256, processed.thumb, durable=False)
+        store.write("original", sha256, data)  # durable: fsync of the file and its folder
     except BaseException:
         if undo_on_failure:
             _remove_files(store, sha256)  # still held by this upload's uncommitted row: no one else's
@@ -201,7 +203,16 @@ def may_see_originals(actor: Actor) -> bool:
 
 
 def file_for(photo: Photo, variant: str) -> Path:
-    """The file to serve; a lost derivative is made again from the original, a lost original is reported."""
+    """The file to serve; a lost derivative is made again from the original, a lost original is reported.
+
+    While the derivatives are pending (or failed) there is no web image or thumbnail to serve:
+    DerivativesNotReady (409 `derivatives_pending` or `derivatives_failed`)."""
+    if variant != "original" and photo.derivatives != derivatives.READY:
+        if photo.derivatives == derivatives.FAILED:
+            raise DerivativesNotReady(_("This photo's web image and thumbnail could not be made."),
+                                      code="derivatives_failed")
+        raise DerivativesNotReady(_("This photo's web image and thumbnail are still being made; "
+                                    "try again in a few seconds."), retry_after_s=2)
     store = MediaStore.from_config()
     path = store.path(variant, photo.sha256)
     if path.is_file() and path.stat().st_size > 0:  # empty: what a crash can leave of a derivative
@@ -216,13 +227,9 @@ def file_for(photo: Photo, variant: str) -> Path:
 
 
 def rebuild_derivatives(photo: Photo, store: MediaStore | None = None) -> None:
-    """Make the web image and thumbnail again from the original (after a change of recipe or a loss)."""
-    store = store or MediaStore.from_config()
-    data = store.path("original", photo.sha256).read_bytes()
-    processed = _process(data)
-    store.write("web", photo.sha256, processed.web, durable=False)
-    store.write("thumb", photo.sha256, processed.thumb, durable=False)
-    photo.phash = processed.phash
+    """Make the web image and thumbnail again from the original, here and now (after a change of
+    recipe or a loss; `photos reprocess`, also for a photo whose task failed)."""
+    derivatives.make(photo, store)
 
 
 def remember_client_exif(summaries: dict, actor: Actor) -> None:

@@ -14,8 +14,8 @@ from app.models import Photo, Report, TicketEvent, TicketPhoto
 from app.services.actor import Actor
 from app.timeutil import iso
 
-# A derivative may be made after the upload (photo.status not "ready" yet): the phone then shows a
-# placeholder and asks GET /api/v1/photos/<sha256> again later for the URLs.
+# The derivatives are made after the upload (photo.derivatives "pending", issue 20): the phone then
+# shows a placeholder and asks GET /api/v1/photos/<sha256> again later for the URLs.
 _READY = "ready"
 
 
@@ -32,12 +32,13 @@ def details(ticket_ids: list[int], actor: Actor) -> dict[int, dict]:
         if event.action == "return":  # the department's reason for handing the ticket back (the latest)
             entry["return_note"] = event.note
     rows = db.session.execute(
-        sa.select(TicketPhoto.ticket_id, TicketPhoto.kind, TicketPhoto.added_at, Photo.sha256, Photo.status)
+        sa.select(TicketPhoto.ticket_id, TicketPhoto.kind, TicketPhoto.added_at, Photo.sha256, Photo.status,
+                  Photo.derivatives)
         .join(Photo, Photo.sha256 == TicketPhoto.photo_sha256)
         .where(TicketPhoto.ticket_id.in_(ticket_ids))
         .order_by(TicketPhoto.ticket_id, TicketPhoto.added_at, TicketPhoto.id))
-    for ticket_id, kind, added_at, sha, status in rows:
-        out[ticket_id]["photos"].append(photo_out(sha, kind.value, added_at, status))
+    for ticket_id, kind, added_at, sha, status, made in rows:
+        out[ticket_id]["photos"].append(photo_out(sha, kind.value, added_at, status if made == _READY else made))
     if actor.user_id is not None:
         captured = db.session.execute(
             sa.select(Report.ticket_id, sa.func.min(Report.captured_at))

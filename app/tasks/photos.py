@@ -1,0 +1,71 @@
+"""The derivatives of an upload, made by a task once its row is committed (issue 20).
+
+The upload stored the original durably and answered; this task decodes it once (imaging.derive)
+for the web image, the thumbnail and the perceptual hash, then marks the photo `ready`. A failure
+is retried PHOTO_TASK_RETRIES times, PHOTO_TASK_RETRY_DELAY_S apart and doubling (Huey's retry
+with backoff), then marked `failed` with its reason, which admins see (/admin/photos, `photos
+check`). Pixels that do not decode fail at once: a retry would read the same bytes.
+"""
+from __future__ import annotations
+
+import logging
+
+from app.extensions import db
+from app.models import Photo
+from app.services.photos import derivatives
+
+log = logging.getLogger(__name__)
+KIND = "photo_derivatives"
+
+
+def register(queue, config) -> None:
+    queue.register(KIND, make_derivatives, retries=config["PHOTO_TASK_RETRIES"],
+                   retry_delay=config["PHOTO_TASK_RETRY_DELAY_S"], retry_backoff=2)
+
+
+def make_derivatives(sha256: str, task=None) -> str:
+    """Make the photo's derivatives; its state afterwards. Runs in an app context of its own."""
+    photo = db.session.get(Photo, sha256)
+    if photo is None:
+        return "gone"  # its upload's commit failed, or it was removed meanwhile
+    if photo.derivatives == derivatives.READY:
+        return derivatives.READY  # another run made them (a second enqueue, a reprocess): not again
+    retries_left = task.retries if task is not None else 0
+    db.session.rollback()  # no transaction during the decode: on SQLite it would hold the write lock
+    try:
+        derived = derivatives.compute(sha256)
+    except derivatives.PERMANENT as exc:
+        derivatives.mark_failed(db.session.get(Photo, sha256), exc)
+        db.session.commit()
+        log.warning("photo %s: derivatives failed for good: %s", sha256, exc)
+        return derivatives.FAILED
+    except Exception as exc:
+        photo = db.session.get(Photo, sha256)
+        if retries_left > 0:
+            derivatives.mark_retrying(photo, exc)
+            db.session.commit()
+            log.warning("photo %s: derivatives failed (%s), %d retries left", sha256, exc, retries_left)
+            raise  # Huey schedules the retry, later each time (retry_backoff)
+        derivatives.mark_failed(photo, exc)
+        db.session.commit()
+        log.error("photo %s: derivatives failed after every retry: %s", sha256, exc)
+        return derivatives.FAILED
+    photo = db.session.get(Photo, sha256)
+    photo.derivative_attempts = (photo.derivative_attempts or 0) + 1
+    derivatives.apply(photo, derived)
+    db.session.commit()
+    return derivatives.READY
+
+
+def enqueue_pending() -> int:
+    """Enqueue every photo still pending (a task lost with a killed process); a duplicate is harmless."""
+    import sqlalchemy as sa
+
+    from app.tasks import queue
+
+    shas = db.session.scalars(sa.select(Photo.sha256).where(Photo.derivatives == derivatives.PENDING)).all()
+    tasks = queue.queue()
+    for sha in shas:
+        tasks.enqueue(KIND, sha)
+    return len(shas)
+

@@ -1,0 +1,158 @@
+"""The app's task queue: one Huey instance per app, chosen by TASK_QUEUE (app/config.py).
+
+- `embedded` (default): SqliteHuey in a file beside the database (TASK_QUEUE_URL: its path); needs
+  nothing else. Any number of processes share the file; a task is claimed by the one that
+  dequeues it (one DELETE in a transaction), so it runs once.
+- `redis`: RedisHuey at TASK_QUEUE_URL (redis://127.0.0.1:6379/0); workers on any host.
+
+Work is enqueued only once the rows it needs are committed: a service calls `after_commit(kind,
+key)` inside its unit of work, and the commit sends it (a rollback forgets it). TASK_IMMEDIATE
+runs each task at once, in the committing process, on Huey's in-memory storage (the tests' default).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, has_app_context, has_request_context
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+
+log = logging.getLogger(__name__)
+HEARTBEAT_KEY = "worker-heartbeat"
+WORKER_ALIVE_S = 15.0  # a worker that wrote its heartbeat this recently is running
+_PENDING = "tasks_after_commit"  # session.info key: [(kind, key)] to enqueue when the transaction commits
+
+
+class TaskQueue:
+    """The Huey instance of one app and its task wrappers by kind ("photo_derivatives", ...)."""
+
+    def __init__(self, app: Flask, huey: Huey):
+        self.app = app
+        self.huey = huey
+        self.tasks: dict[str, Callable] = {}
+
+    def register(self, kind: str, func: Callable, **options) -> None:
+        """`func(key, task=...)` runs in its own app context (a session of its own)."""
+        app = self.app
+
+        def run(key, task=None):
+            with app.app_context():
+                return func(key, task=task)
+
+        run.__name__ = kind
+        self.tasks[kind] = self.huey.task(name=kind, context=True, **options)(run)
+
+    def enqueue(self, kind: str, key) -> None:
+        self.tasks[kind](key)
+
+    def worker_alive(self) -> bool:
+        """Whether a `flask worker` wrote its heartbeat within WORKER_ALIVE_S."""
+        try:
+            beat = self.huey.get(HEARTBEAT_KEY, peek=True)
+        except Exception:  # noqa: BLE001 - an unreachable queue: nobody is working it from here either
+            return False
+        return beat is not None and time.time() - float(beat) < WORKER_ALIVE_S
+
+    def beat(self) -> None:
+        self.huey.put(HEARTBEAT_KEY, time.time())
+
+    def counts(self) -> dict[str, int]:
+        """Tasks waiting now, and retries waiting for their time (for admins and `photos check`)."""
+        return {"queued": self.huey.pending_count(), "scheduled": self.huey.scheduled_count()}
+
+    def drain(self, *, max_tasks: int | None = None, deadline_s: float | None = None) -> int:
+        """Run every task that is due, here, until none is left (or `max_tasks`, or `deadline_s`).
+
+        Retries whose time has come are moved to the queue first. Each task is claimed by
+        dequeuing it, so a worker or another process draining at the same time never runs it too.
+        Returns how many tasks ran."""
+        huey, ran = self.huey, 0
+        started = time.monotonic()
+        while max_tasks is None or ran < max_tasks:
+            if deadline_s is not None and time.monotonic() - started > deadline_s:
+                break
+            for due in huey.read_schedule():
+                huey.enqueue(due)
+            if not huey.pending_count():  # RedisHuey's dequeue would block a second on an empty queue
+                break
+            task = huey.dequeue()
+            if task is None:
+                break  # taken by someone else meanwhile
+            huey.execute(task)
+            ran += 1
+        return ran
+
+
+def build(app: Flask, *, immediate: bool | None = None, backend: str | None = None,
+          url: str | None = None, name: str | None = None) -> TaskQueue:
+    """The app's queue from its configuration (keywords override it: tests)."""
+    config = app.config
+    backend = backend or config["TASK_QUEUE"]
+    url = url if url is not None else config["TASK_QUEUE_URL"]
+    name = name or config["TASK_QUEUE_NAME"]
+    immediate = config["TASK_IMMEDIATE"] if immediate is None else immediate
+    if backend == "redis":
+        huey = RedisHuey(name, url=url or "redis://127.0.0.1:6379/0", immediate=immediate, results=False)
+    elif backend == "embedded":
+        path = Path(url or Path(app.instance_path) / "tasks.sqlite3")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(name, filename=str(path), immediate=immediate, results=False, timeout=30)
+    else:
+        raise ValueError(f"TASK_QUEUE must be embedded or redis, not {backend!r}")
+    queue = TaskQueue(app, huey)
+    from app.tasks import photos  # the task bodies import services, which import the models
+
+    photos.register(queue, config)
+    return queue
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["tasks"] = build(app)
+    from app.extensions import db
+    from app.tasks import in_web
+
+    install(db.session)
+    in_web.install(app)
+
+
+def queue() -> TaskQueue:
+    return current_app.extensions["tasks"]
+
+
+def after_commit(kind: str, key) -> None:
+    """Enqueue `kind(key)` once the current transaction commits; nothing if it rolls back."""
+    from app.extensions import db
+
+    db.session.info.setdefault(_PENDING, []).append((kind, key))
+
+
+def install(session_target) -> None:
+    for name, handler in (("after_commit", _send_pending), ("after_soft_rollback", _forget_pending)):
+        if not sa.event.contains(session_target, name, handler):
+            sa.event.listen(session_target, name, handler)
+
+
+def _send_pending(session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint's release also counts as a commit: the outer transaction still holds the rows
+    pending = session.info.pop(_PENDING, None)
+    if not pending or not has_app_context():
+        return
+    tasks = queue()
+    for kind, key in pending:
+        try:
+            tasks.enqueue(kind, key)
+        except Exception:  # noqa: BLE001 - the row is committed and says pending: `scheduler --once` requeues it
+            log.exception("could not enqueue %s %s", kind, key)
+    if has_request_context():
+        g.tasks_enqueued = True  # in_web runs them once the answer is sent
+    # Elsewhere (CLI, scheduler) they wait for a worker, a web process's poll or `scheduler --once`.
+
+
+def _forget_pending(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: a savepoint's rollback keeps them
+        session.info.pop(_PENDING, None)
