@@ -439,6 +439,6 @@ def test_a_phone_with_the_previous_database_keeps_its_queued_report_through_the_
     assert description == "升级前排队"
     stores = phone.page.evaluate("import('/static/pwa/js/db.js').then((m) => m.openAppDb())"
                                  ".then((db) => [db.version, [...db.objectStoreNames].sort()])")
-    assert stores == [2, sorted(["reports", "photos", "actions", "tickets", "categories", "meta", "points",
-                                 "checklists", "drafts", "visits", "visitLog"])]
+    assert stores == [3, sorted(["reports", "photos", "actions", "tickets", "categories", "meta", "points",
+                                 "checklists", "drafts", "visits", "visitLog", "photoCache"])]
     assert phone.errors == []

@@ -3,7 +3,7 @@
 import {openDB} from '../vendor/idb/index.js';
 
 const DB_NAME = 'xuncha';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 export const STORES = {
   reports: 'reports',       // queued reports, keyed by clientId; stay until the server acknowledges them
@@ -17,6 +17,7 @@ export const STORES = {
   drafts: 'drafts',         // visits in progress, keyed by clientId (they survive a reload)
   visits: 'visits',         // finished visits waiting for the server, keyed by clientId (the outbox)
   visitLog: 'visitLog',     // visits the server acknowledged, with their tickets, keyed by clientId
+  photoCache: 'photoCache', // thumbnails of followed tickets' photos (report detail, tasks offline), keyed by sha256
 };
 
 /** Fires 'blocking' when this (older) tab holds up a newer schema (the page asks to reload), and
@@ -28,7 +29,7 @@ let opening = null;
 /** The app's database, opened once per page or worker. */
 export function openAppDb() {
   opening ??= openDB(DB_NAME, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, newVersion, transaction) {
       // A ladder: each step only adds, so a phone that skipped versions still gets every step
       // and never loses what it has queued (a new app version must not drop the outbox).
       if (oldVersion < 1) {
@@ -45,6 +46,11 @@ export function openAppDb() {
         db.createObjectStore(STORES.drafts, {keyPath: 'clientId'});
         db.createObjectStore(STORES.visits, {keyPath: 'clientId'});
         db.createObjectStore(STORES.visitLog, {keyPath: 'clientId'});
+      }
+      if (oldVersion < 3) {
+        db.createObjectStore(STORES.photoCache, {keyPath: 'sha256'});
+        // Tickets synced before carry no history or photo list: read the change feed again from the start.
+        if (oldVersion >= 1) transaction.objectStore(STORES.meta).delete('cursor');
       }
     },
     blocking() {

@@ -1,4 +1,5 @@
-// What the server's change feed told us: own reports' tickets, re-inspection tasks, categories.
+// What the server's change feed told us: own reports' tickets (with their history and photo list,
+// docs/sync-protocol.md §3), re-inspection tasks, categories.
 // Readable offline from the last sync. No DOM: the service worker imports this file too.
 import {apiFetch} from './api.js';
 import {openAppDb, STORES} from './db.js';
@@ -35,8 +36,11 @@ export async function refreshCategories() {
   announce('feed-changed');
 }
 
+/** Forget the tickets and their cached photos (log-out: the next user of this phone must not see them). */
 export async function clearTickets() {
-  await (await openAppDb()).clear(STORES.tickets);
+  const db = await openAppDb();
+  await db.clear(STORES.tickets);
+  await db.clear(STORES.photoCache);
   announce('feed-changed');
 }
 

@@ -1,11 +1,15 @@
 // "My reports" and re-inspection tasks, as the change feed last described them (readable offline).
-// Closing or reopening a task is queued like a report and sent with the next sync.
+// A report's card opens its detail (report-detail.js); a task shows its before and after photos
+// side by side. Closing or reopening a task is queued like a report and sent with the next sync.
 import {preparePhoto} from '../capture/photo.js';
 import {onAnnounce} from '../events.js';
 import {listCategories, listTickets} from '../feed.js';
 import {currentLang, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
+import {cachePhotos} from '../photo-cache.js';
+import {photoPair, refreshPhotos} from './photo-pair.js';
+import {capturedAt, departmentName, localTime, mountReportDetail, statusWord} from './report-detail.js';
 import {fill, fromTemplate} from './template.js';
 import {storageError, toast} from './toast.js';
 
@@ -13,12 +17,14 @@ export function mountReportsView({onQueued}) {
   const taskList = document.querySelector('[data-field="task-list"]');
   const reportList = document.querySelector('[data-field="report-list"]');
   const syncedAt = document.querySelector('[data-field="synced-at"]');
+  let categoryName = (code) => code;
+  const detail = mountReportDetail({categoryName: (code) => categoryName(code)});
 
   async function render() {
     const tickets = await listTickets();
     const categories = new Map((await listCategories()).map((c) => [c.code, c]));
     const pending = new Set((await outbox.listActions()).map((a) => a.ticketId));
-    const categoryName = (code) => {
+    categoryName = (code) => {
       const category = categories.get(code);
       return (currentLang() === 'en' && category?.name_en) || category?.name_zh || code;
     };
@@ -30,6 +36,9 @@ export function mountReportsView({onQueued}) {
     document.querySelector('[data-field="reports-empty"]').hidden = mine.length > 0;
     const last = await getMeta('lastSyncAt');
     syncedAt.textContent = last ? t('reports.synced_at', {time: new Date(last).toLocaleString()}) : t('reports.never');
+    detail.refresh();
+    // Thumbnails for offline use; a run while offline just leaves the placeholders for the next one.
+    if (navigator.onLine) cachePhotos(tickets).catch(() => {});
   }
 
   function reportCard(ticket, categoryName) {
@@ -38,11 +47,11 @@ export function mountReportsView({onQueued}) {
     item.dataset.status = ticket.status;
     fill(item, {
       case: ticket.case_number,
-      status: t(`status.${ticket.status}`),
+      status: statusWord(ticket.status),
       category: categoryName(ticket.category_code),
-      meta: [new Date(ticket.received_at).toLocaleString(), departmentName(ticket), ticket.address]
-        .filter(Boolean).join(' · '),
+      meta: [localTime(capturedAt(ticket)), departmentName(ticket), ticket.address].filter(Boolean).join(' · '),
     });
+    item.querySelector('[data-slot="open"]').addEventListener('click', () => detail.open(ticket.id));
     return item;
   }
 
@@ -54,6 +63,7 @@ export function mountReportsView({onQueued}) {
       meta: [departmentName(ticket), ticket.address].filter(Boolean).join(' · '),
       resolution: ticket.last_note ? t('tasks.resolution', {note: ticket.last_note}) : '',
     });
+    item.querySelector('[data-slot="photos"]').replaceChildren(photoPair(ticket, ['before', 'after']));
     const form = item.querySelector('form');
     form.hidden = isPending;
     item.querySelector('[data-slot="pending"]').hidden = !isPending;
@@ -100,12 +110,9 @@ export function mountReportsView({onQueued}) {
   onAnnounce('feed-changed', render);
   onAnnounce('outbox-changed', render);
   onAnnounce('sync-finished', render);
+  onAnnounce('photos-cached', () => refreshPhotos(taskList)); // in place: a note being typed stays
   render();
   return {render};
-}
-
-function departmentName(ticket) {
-  return (currentLang() === 'en' && ticket.department_name_en) || ticket.department_name || '';
 }
 
 function byTime(a, b) {
