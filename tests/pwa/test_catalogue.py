@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.util import pathmatch
 
-from app.labels import STATUS_LABELS
+from app.labels import ACTION_LABELS, STATUS_LABELS
 from app.models import TicketStatus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ def test_the_generated_dictionary_is_the_catalogue_now(strings, catalog):
         "stale: run `.venv/bin/python scripts/i18n.py --pwa` and commit static/pwa/js/i18n-messages.js"
 
 
-def test_statuses_and_actions_have_the_servers_words(strings, catalog):
+def test_statuses_actions_and_events_have_the_servers_words(strings, catalog):
     for status in TicketStatus:
         key = f"status.{status.value}"
         assert strings[key] == STATUS_LABELS[status.value]._args[0]  # the server's own msgid
@@ -100,7 +100,9 @@ def test_statuses_and_actions_have_the_servers_words(strings, catalog):
     assert generated()["zh-CN"]["status.in_progress"] == "整改中"
     assert generated()["zh-CN"]["status.resolved"] == "已办结"
     for action in ("close", "reopen"):  # what the phone queues (re-inspection)
-        assert f"action.{action}" in strings
+        assert strings[f"action.{action}"] == ACTION_LABELS[action]._args[0]
+    for action, label in ACTION_LABELS.items():  # a ticket's history on the phone, in the desk's words
+        assert strings[f"event.{action}"] == label._args[0]
 
 
 def test_babel_extracts_every_pwa_string_so_updates_keep_them(strings):
