@@ -19,6 +19,7 @@ from app.jobs.scheduler import scheduler_command
 from app.lan_cli import lan_cli, wait_ready
 from app.models import Ticket, User
 from app.photos_cli import photos_cli
+from app.tasks.cli import worker_command
 from app.webhooks_cli import webhooks_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -183,3 +184,4 @@ def register_commands(app: Flask) -> None:
                     points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli, lan_cli, wait_ready):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(worker_command)

@@ -183,4 +183,5 @@ def audit_log():
 import app.admin.api_keys  # noqa: E402,F401  (its views attach to bp)
 import app.admin.calendar  # noqa: E402,F401  (the working-day calendar, and its warning on every page)
 import app.admin.webhooks  # noqa: E402,F401  (departments' group-chat robots)
+import app.admin.photo_tasks  # noqa: E402,F401  (photo derivatives pending and failed, issue 20)
 from app.admin import assessment  # noqa: E402,F401  (points, weights and checklists of the mock assessment)

@@ -33,6 +33,8 @@ from app.jobs import assessment_reminders, device_loss, lease, tasks, webhooks, 
 from app.jobs.addresses import fill_addresses
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
+from app.tasks import photos as photo_tasks
+from app.tasks import queue as task_queue
 from app.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ def job_table(config) -> list[dict]:
         {"id": "device_loss", "func": device_loss.report_silent_devices, "trigger": "interval", "minutes": 15},
         # Group-chat robots: what is due, within each robot's rate limit (app/jobs/webhooks.py).
         {"id": "send_webhooks", "func": webhooks.send_webhooks, "trigger": "interval", "seconds": 30},
+        # Photos whose derivative task was lost (a killed process) are queued again (issue 20).
+        {"id": "requeue_photo_tasks", "func": photo_tasks.requeue_stale, "trigger": "interval", "minutes": 10},
     ]
 
 
@@ -167,6 +171,9 @@ def scheduler_command(once: bool) -> None:
         for spec in job_table(app.config):
             click.echo(f"{spec['id']}: {runner.run(spec['id'], spec['func'])}")
         runner.release()
+        # And every queued task that is due (photo derivatives), here: cron and tests see them done.
+        with app.app_context():
+            click.echo(f"tasks: {task_queue.queue().drain()}")
         return
     configure_process(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])  # JSON lines, as the web's
     scheduler, runner = build_scheduler(app)

@@ -75,3 +75,5 @@ class EvidenceFlag(db.Model):
     code: so.Mapped[str] = so.mapped_column(sa.String(32))
     details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # the measured numbers behind the reason
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=now_utc)
+
+    photo: so.Mapped[Photo] = so.relationship(viewonly=True)  # its thumbnail, once made

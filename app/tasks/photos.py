@@ -9,6 +9,9 @@ check`). Pixels that do not decode fail at once: a retry would read the same byt
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Photo
@@ -16,6 +19,8 @@ from app.services.photos import derivatives
 
 log = logging.getLogger(__name__)
 KIND = "photo_derivatives"
+# Longer than the last retry's wait (10 + 20 + 40 s by default) and any decode: surely lost.
+STALE = timedelta(minutes=10)
 
 
 def register(queue, config) -> None:
@@ -57,15 +62,16 @@ def make_derivatives(sha256: str, task=None) -> str:
     return derivatives.READY
 
 
-def enqueue_pending() -> int:
-    """Enqueue every photo still pending (a task lost with a killed process); a duplicate is harmless."""
-    import sqlalchemy as sa
-
+def requeue_stale(now: datetime) -> int:
+    """Queue again every photo pending for STALE (its task was lost with a killed process, or the
+    queue was unreachable at the commit); a duplicate does nothing (see make_derivatives)."""
     from app.tasks import queue
 
-    shas = db.session.scalars(sa.select(Photo.sha256).where(Photo.derivatives == derivatives.PENDING)).all()
+    cutoff = now - STALE
+    last_try = sa.func.coalesce(Photo.derivatives_at, Photo.created_at)
+    shas = db.session.scalars(sa.select(Photo.sha256).where(
+        Photo.derivatives == derivatives.PENDING, last_try < cutoff).limit(1000)).all()
     tasks = queue.queue()
     for sha in shas:
         tasks.enqueue(KIND, sha)
     return len(shas)
-

@@ -46,6 +46,7 @@ PAGES = {
     "admin.api_key_list": ("/admin/api-keys", ["admin"]),
     "admin.calendar_page": ("/admin/calendar", ["admin"]),
     "admin.webhook_list": ("/admin/webhooks", ["admin"]),
+    "admin.photo_tasks": ("/admin/photos", ["admin"]),
     "admin.location_type_list": ("/admin/location-types", ["admin"]),
     "admin.point_list": ("/admin/points", ["admin"]),
     "admin.point_edit": ("/admin/points/{point}", ["admin"]),

@@ -20,7 +20,9 @@ HEX_PREFIXES = [f"{i:02x}" for i in range(256)]
 class MediaScan:
     orphans: list[Path] = field(default_factory=list)  # files no row names, temp files included
     missing_originals: list[str] = field(default_factory=list)  # rows whose original is gone
-    missing_derivatives: list[str] = field(default_factory=list)  # rows lacking a web image or thumbnail
+    missing_derivatives: list[str] = field(default_factory=list)  # ready rows lacking a web image or thumbnail
+    pending: list[str] = field(default_factory=list)  # derivatives not made yet (a task is on its way)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (sha256, reason): the task gave up
     rows: int = 0
 
 
@@ -36,8 +38,10 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
     scan = MediaScan()
     for prefix in HEX_PREFIXES:
         # Rows first, then files: a row committed meanwhile had its files written before it.
-        rows = set(db.session.scalars(
-            sa.select(Photo.sha256).where(Photo.sha256 >= prefix, Photo.sha256 < prefix + "g")))
+        states = dict(db.session.execute(sa.select(Photo.sha256, Photo.derivatives).where(
+            Photo.sha256 >= prefix, Photo.sha256 < prefix + "g")).all())
+        rows = set(states)
+        made = {sha for sha, state in states.items() if state == "ready"}
         scan.rows += len(rows)
         present = {}
         for variant in VARIANTS:
@@ -49,7 +53,10 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
                 else:
                     scan.orphans.append(path)
         scan.missing_originals += sorted(rows - present["original"])
-        scan.missing_derivatives += sorted((rows - present["web"]) | (rows - present["thumb"]))
+        scan.missing_derivatives += sorted((made - present["web"]) | (made - present["thumb"]))
+        scan.pending += sorted(sha for sha, state in states.items() if state == "pending")
+    scan.failed = [tuple(row) for row in db.session.execute(
+        sa.select(Photo.sha256, Photo.derivative_error).where(Photo.derivatives == "failed").order_by(Photo.sha256))]
     return scan
 
 

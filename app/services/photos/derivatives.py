@@ -82,3 +82,14 @@ def mark_failed(photo: Photo, exc: BaseException) -> None:
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:ERROR_CHARS]
+
+
+def status(limit: int = 100):
+    """For admins: how many photos are pending and failed, and the failed ones (latest first)."""
+    import sqlalchemy as sa
+
+    counts = dict(db.session.execute(sa.select(Photo.derivatives, sa.func.count()).group_by(Photo.derivatives)).all())
+    failed = db.session.scalars(sa.select(Photo).where(Photo.derivatives == FAILED)
+                                .order_by(Photo.derivatives_at.desc(), Photo.sha256).limit(limit)).all()
+    return {"pending": counts.get(PENDING, 0), "failed": counts.get(FAILED, 0), "ready": counts.get(READY, 0),
+            "failed_photos": failed}

@@ -5,7 +5,8 @@ export function ticketPopup(ticket, {pageUrl, labels}) {
   const box = document.createElement('div');
   box.className = 'ticket-popup';
   const before = (ticket.photos || []).find((p) => p.kind === 'before');
-  if (before) {
+  // No thumbnail_url while the derivatives are being made (issue 20): the popup goes without a picture.
+  if (before && before.thumbnail_url) {
     const img = document.createElement('img');
     img.src = before.thumbnail_url;
     img.alt = ticket.case_number;
