@@ -169,3 +169,11 @@ def test_the_table_importer_reads_a_table_and_leaves_the_rest(tmp_path):
     assert babel_pwa.strip_table(source) == kept
     with pytest.raises(babel_pwa.CatalogueError, match="cannot read"):
         babel_pwa.read_table("const MESSAGES = {\n  en: {\n    'a': `x${y}`,\n  },\n};\n")
+
+
+def test_the_words_are_cached_with_the_shell_and_preloaded(client):
+    body = client.get("/app/sw.js").text
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);\n", body).group(1))
+    assert "/static/pwa/js/i18n-messages.js" in precache  # offline from the first install
+    shell = client.get("/app/").text
+    assert '<link rel="modulepreload" href="/static/pwa/js/i18n-messages.js">' in shell
