@@ -106,7 +106,7 @@ def test_bad_photo_ids_are_a_clear_error_never_a_500(phone, path, status):
 
 
 def test_a_photo_still_being_prepared_has_no_urls_yet(phone, story):
-    db.session.get(Photo, story["after"]).status = "pending"
+    db.session.get(Photo, story["after"]).derivatives = "pending"  # its thumbnail is being made (issue 20)
     db.session.commit()
     photos = {p["kind"]: p for p in tickets_in(phone.sync())[story["ticket_id"]]["photos"]}
     assert photos["after"]["thumbnail_url"] is None and photos["after"]["web_url"] is None
