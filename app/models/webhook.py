@@ -34,8 +34,6 @@ class Webhook(db.Model):
     last_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     last_error: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     last_error_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    # Tickets routed at intake have no notification: the job reads their "assign" events after this one.
-    routed_after_event_id: so.Mapped[int] = so.mapped_column(default=0)
 
     department: so.Mapped[Department] = so.relationship()
 

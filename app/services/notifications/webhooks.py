@@ -1,8 +1,7 @@
 """Group-chat robots: WeCom (企业微信) group robots and DingTalk (钉钉) custom robots, per department.
 
 What goes there: new assignments, reworks, reminders before the deadline, overdue escalations and the
-daily digest, the same events as the notification centre, and the tickets routed to the department at
-intake (which have no notification: `queue_routed()` reads their "assign" events, robot by robot).
+daily digest: the same events as the notification centre, tickets routed at intake included.
 `queue()` (called by centre.send) adds one WebhookMessage per robot of each department the event is
 for: a department's users' event goes to its robots once, not once per user; a supervisors' event
 goes to the campaign office's (CAMPAIGN_OFFICE_CODE). So the message is written with the request's
@@ -40,12 +39,10 @@ from flask_babel import gettext as _
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DEPARTMENT_STATUSES,
     Department,
     Notification,
     Role,
     Ticket,
-    TicketEvent,
     User,
     Webhook,
     WebhookKind,
@@ -105,10 +102,7 @@ def configure(actor: Actor, department_code: str, kind: str, url: str, secret: s
     webhook = db.session.scalar(sa.select(Webhook).where(Webhook.department_id == department.id,
                                                          Webhook.kind == kind_))
     if webhook is None:
-        # A new robot hears of tickets routed from now on, not of the whole history.
-        last_event = db.session.scalar(sa.select(sa.func.max(TicketEvent.id))) or 0
-        webhook = Webhook(department_id=department.id, kind=kind_, secret="", window_count=0, last_error="",
-                          routed_after_event_id=last_event)
+        webhook = Webhook(department_id=department.id, kind=kind_, secret="", window_count=0, last_error="")
         db.session.add(webhook)
     webhook.url, webhook.active = url, True
     if secret is not None:
@@ -185,42 +179,6 @@ def queue(kind: str, user_ids, ticket: Ticket | None, data: dict) -> int:
         db.session.add(WebhookMessage(webhook_id=robot.id, kind=kind, title=title[:200], text=text,
                                       attempts=0, last_error=""))
     return len(targets)
-
-
-def queue_routed(now: datetime, limit: int = BATCH) -> int:
-    """Queue an "assigned" message for each ticket routed at intake (an "assign" event by no one)
-    since each robot's mark, to the robot of the department it was routed to; return how many."""
-    robots = db.session.scalars(sa.select(Webhook).where(Webhook.active)).all()
-    if not robots:
-        return 0
-    events = db.session.execute(
-        sa.select(TicketEvent.id, TicketEvent.ticket_id, TicketEvent.data)
-        .where(TicketEvent.id > min(r.routed_after_event_id for r in robots), TicketEvent.action == "assign",
-               TicketEvent.actor_id.is_(None), TicketEvent.from_status == "reported")
-        .order_by(TicketEvent.id).limit(limit)).all()
-    if not events:
-        return 0
-    tickets = {t.id: t for t in db.session.scalars(sa.select(Ticket).where(
-        Ticket.id.in_({e.ticket_id for e in events})))}
-    queued = 0
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
-        for robot in robots:
-            for event in events:
-                if event.id <= robot.routed_after_event_id:
-                    continue
-                ticket = tickets.get(event.ticket_id)
-                routed_to = (event.data or {}).get("department_id")
-                # Still with that department and open: moved on already, it is not news any more.
-                if ticket is None or routed_to != robot.department_id or ticket.department_id != routed_to \
-                        or ticket.status not in DEPARTMENT_STATUSES:
-                    continue
-                title, text = render("assigned", ticket, {"case": ticket.case_number})
-                db.session.add(WebhookMessage(webhook_id=robot.id, kind="assigned", title=title[:200], text=text,
-                                              attempts=0, last_error="", created_at=now, next_attempt_at=now))
-                queued += 1
-            robot.routed_after_event_id = max(robot.routed_after_event_id, events[-1].id)
-    db.session.flush()
-    return queued
 
 
 def _departments_for(kind: str, user_ids: list[int], ticket: Ticket | None) -> set[int]:

@@ -28,6 +28,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import AddressSource, Category, LocationSource, PhotoKind, Report, Ticket, TicketStatus
 from app.services.actor import Actor
+from app.services.notifications import centre as notify
 from app.services.photos.attach import attach_photos, missing_photos
 from app.services.photos.store import remember_client_exif
 from app.services.reports import geo, repeats, routing
@@ -278,4 +279,9 @@ def open_ticket(category: Category, report: IncomingReport, actor: Actor, now: d
         log_event(ticket, None, "assign", TicketStatus.REPORTED, TicketStatus.ASSIGNED, at=now,
                   data={"department_id": decision.department_id, "rule": decision.rule})
     db.session.flush()
+    if ticket.department_id is not None:
+        # A routed ticket is a new assignment like a desk's: the department hears of it the same
+        # way (centre, e-mail, its group-chat robot), queued in this transaction, sent by jobs.
+        notify.send(notify.department_users(ticket.department_id), "assigned", ticket=ticket,
+                    case=ticket.case_number, note="")
     return ticket
