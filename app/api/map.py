@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from app.api import bp
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import Area, InspectionPoint, Role
+from app.models import Area, Role
 from app.params import int_arg, ticket_filter
 from app.security import api_auth, current_actor
 from app.services.supervision import basemap, map_clusters, tiles
@@ -45,14 +45,7 @@ def map_cluster_features():
 def map_config():
     """The tile layers and datum every map uses, and the offline layers drawn without tiles."""
     settings = tiles.usable_settings(current_app.config)
-    return {**settings.as_dict(), "offline_layers": _offline_layers()}
-
-
-def _offline_layers() -> list[str]:
-    names = ["areas", *(f"{kind}s" for kind in basemap.kinds(basemap.load(current_app.config["MEDIA_ROOT"])))]
-    if db.session.scalar(sa.select(InspectionPoint.id).limit(1)) is not None:
-        names.append("inspection_points")
-    return names
+    return {**settings.as_dict(), "offline_layers": basemap.offline_layers(current_app.config["MEDIA_ROOT"])}
 
 
 @bp.get("/map/base.geojson")

@@ -14,6 +14,7 @@ from app.models import Area, Category, Department, Role, TicketStatus
 from app.params import date_arg, ticket_filter, whole_number
 from app.security import current_actor, page_auth
 from app.services.supervision import (
+    basemap,
     bulletin,
     bulletin_docx,
     bulletin_pdf,
@@ -90,7 +91,7 @@ def supervise_map():
         "supervise/map.html", categories=categories, departments=departments, areas=areas,
         statuses=[s.value for s in TicketStatus], args=request.args, days=PERIOD_DAYS,
         status_labels={s.value: str(STATUS_LABELS[s.value]) for s in TicketStatus},
-        tiles=usable_settings(config).as_dict())
+        tiles={**usable_settings(config).as_dict(), "offline_layers": basemap.offline_layers(config["MEDIA_ROOT"])})
 
 
 @bp.get("/supervise/ranking")

@@ -72,9 +72,9 @@ def test_the_layer_draws_each_point_in_the_colour_of_its_last_visit(four_points,
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         _log_in(page, live_url, username)
-        page.goto(f"{live_url}/supervise/map")
+        page.goto(f"{live_url}/supervise/map?points=0")  # no tiles here: the layer would be on by default
         page.wait_for_selector(".leaflet-control-layers")
-        assert page.locator("path.point-dot").count() == 0  # off by default
+        assert page.locator("path.point-dot").count() == 0
         assert page.locator("#points-legend").is_hidden()
         page.hover(".leaflet-control-layers")
         page.locator(".leaflet-control-layers-overlays label", has_text="测评点位").locator("input").check()
@@ -99,6 +99,28 @@ def test_the_layer_draws_each_point_in_the_colour_of_its_last_visit(four_points,
     finally:
         context.close()
     assert problems == []
+
+
+def test_the_offline_base_map_shows_the_points_by_default_and_tiles_do_not(four_points, app, chromium, live_url):
+    username, _positions = four_points
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        _log_in(page, live_url, username)
+        page.goto(f"{live_url}/supervise/map")  # no tile server configured: the county's own layers
+        _wait(page, "document.getElementById('map').dataset.offline === 'drawn'")
+        _wait(page, "document.getElementById('map').dataset.points === '4'")
+        assert page.locator("path.point-dot").count() == 4 and page.locator("#points-legend").is_visible()
+
+        app.config["TILE_URL"] = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # tiles (that need not answer here)
+        page.goto(f"{live_url}/supervise/map")
+        page.wait_for_selector(".leaflet-control-layers")
+        page.wait_for_timeout(500)
+        assert page.locator("path.point-dot").count() == 0  # over tiles, asked for only
+        assert page.evaluate("document.getElementById('map').dataset.offline") is None
+    finally:
+        app.config["TILE_URL"] = ""
+        context.close()
 
 
 def test_on_gcj02_tiles_the_points_are_shifted_like_the_tickets(four_points, app, chromium, live_url):

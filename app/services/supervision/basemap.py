@@ -9,6 +9,11 @@ import json
 import os
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import InspectionPoint
+
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "basemap.geojson"
 KINDS = ("road", "river")
 LINE_TYPES = ("LineString", "MultiLineString", "Polygon", "MultiPolygon")
@@ -26,6 +31,15 @@ def load(media_root: str) -> dict:
     """The county's base map if an admin imported one, else the seed's."""
     path = stored_path(media_root)
     return json.loads((path if path.exists() else SEED_FILE).read_text(encoding="utf-8"))
+
+
+def offline_layers(media_root: str) -> list[str]:
+    """What a map draws without tiles: areas, the base map's layers, and the inspection points once
+    the county has any (the names of GET /api/v1/map/config's `offline_layers`)."""
+    names = ["areas", *(f"{kind}s" for kind in kinds(load(media_root)))]
+    if db.session.scalar(sa.select(InspectionPoint.id).limit(1)) is not None:
+        names.append("inspection_points")
+    return names
 
 
 def kinds(collection: dict) -> list[str]:

@@ -22,7 +22,9 @@ const tileLayers = addTileLayers(L, map, tiles);
 const markers = L.layerGroup().addTo(map);
 const heat = L.heatLayer([], {radius: 22, blur: 18, minOpacity: 0.25});
 const areas = L.geoJSON(null, {style: {color: '#1a5fb4', weight: 2, fill: false, dashArray: '4 4'}}).addTo(map);
-const inspectionPoints = L.layerGroup();  // off until asked for: ?points=1 or the layers control
+// Off over tiles until asked for (?points=1 or the layers control); on by default on the offline base
+// map, where the points are landmarks the county drew itself.
+const inspectionPoints = L.layerGroup();
 L.control.layers(null, {[labels.markers]: markers, [labels.heat]: heat, [labels.areas]: areas,
   [labels.points.layer]: inspectionPoints}).addTo(map);
 
@@ -118,7 +120,9 @@ map.on('overlayremove', (event) => {
 
 async function start() {
   linkExports();
-  if (new URLSearchParams(window.location.search).get('points') === '1') {
+  const asked = new URLSearchParams(window.location.search).get('points');
+  const offlineWithPoints = !tileLayers.length && (tiles.offline_layers || []).includes('inspection_points');
+  if (asked === '1' || (offlineWithPoints && asked !== '0')) {
     inspectionPoints.addTo(map);
     showPoints();
   }
