@@ -1,6 +1,8 @@
 // The capture screen: photos, location, category and note become one report in the outbox.
 // Saving touches only IndexedDB, so it works with no network; photos are resized and hashed as
-// soon as they are picked, so the save itself is quick.
+// soon as they are picked, so the save itself is quick (and a save tapped meanwhile waits for them).
+// A position outside the county is said at once, from the outline cached at the last sync: the
+// server would refuse it, and the inspector can still pick the phone's fix or a pin instead.
 import {loadConfig} from '../config.js';
 import {onAnnounce} from '../events.js';
 import {listCategories} from '../feed.js';
@@ -9,9 +11,10 @@ import {getMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
 import {placeName} from '../places.js';
 import {storageError, toast} from '../ui/toast.js';
+import {forgetCountyOutline, inCounty} from './county.js';
 import {LocationWatch} from './location.js';
 import {openPinMap} from './map.js';
-import {preparePhoto} from './photo.js';
+import {formatName, preparePhoto} from './photo.js';
 
 const SAVE_TIMEOUT_MS = 10_000; // storage that never answers (a full disk, pouchdb#7025) must not hang the form
 
@@ -20,7 +23,8 @@ export function mountCaptureForm(form, {onSaved}) {
   const field = (name) => form.querySelector(`[data-field="${name}"]`);
   const button = (action) => form.querySelector(`[data-action="${action}"]`);
   const watch = new LocationWatch();
-  const state = {photos: [], capturedAt: null, choice: null, editing: null, map: null};
+  const state = {photos: [], capturedAt: null, choice: null, editing: null, map: null,
+    preparing: 0, work: Promise.resolve(), generation: 0};
 
   function currentLocation() {
     if (state.choice) return state.choice;
@@ -52,11 +56,31 @@ export function mountCaptureForm(form, {onSaved}) {
     if (lookup === naming) form.elements.address.placeholder = name ? t('capture.address_hint', {name}) : '';
   }
 
-  function renderLocation() {
-    field('location-status').textContent = locationText(currentLocation());
-    renderPlaceHint(currentLocation());
-    button('use-exif').hidden = !exifPosition() || state.choice?.source === 'exif';
-    button('use-device').hidden = !state.choice || !watch.best;
+  const outside = async (where) => Boolean(where) && (await inCounty(where.lat, where.lon)) === false;
+  let checking = 0; // the latest boundary check wins
+
+  /** What the inspector is told about positions outside the county, '' when there is nothing to say. */
+  function outsideWarning(where, whereOut, exifOut) {
+    const lines = [];
+    if (whereOut) lines.push(t(`location.outside_${where.source}`));
+    if (exifOut && where?.source !== 'exif') lines.push(t('location.exif_outside'));
+    return lines.join(' ');
+  }
+
+  async function renderLocation() {
+    const where = currentLocation();
+    const exif = exifPosition();
+    field('location-status').textContent = locationText(where);
+    renderPlaceHint(where);
+    const check = ++checking;
+    const [whereOut, exifOut, deviceOut] = await Promise.all([where, exif, watch.best].map(outside));
+    if (check !== checking) return;
+    // A photo's position outside the county is not offered; the phone's fix only when it is inside.
+    button('use-exif').hidden = !exif || exifOut || state.choice?.source === 'exif';
+    button('use-device').hidden = !state.choice || !watch.best || deviceOut;
+    const warning = field('location-warning');
+    warning.textContent = outsideWarning(where, whereOut, exifOut);
+    warning.hidden = !warning.textContent;
   }
 
   async function renderCategories() {
@@ -79,12 +103,32 @@ export function mountCaptureForm(form, {onSaved}) {
     select.value = chosen;
   }
 
+  /** Instead of a broken image: what the photo is, when it was taken and how big it is. */
+  function placeholder(photo) {
+    const taken = photo.exif?.takenAt ? t('capture.photo_taken', {time: shortTime(photo.exif.takenAt)})
+      : t('capture.photo_no_time');
+    const lines = [formatName(photo.type), taken, t('capture.photo_size', {mb: megabytes(photo.bytes)}),
+      t('capture.no_preview')].filter(Boolean);
+    const box = Object.assign(document.createElement('div'), {className: 'photo-placeholder'});
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', lines.join(' · '));
+    box.append(...lines.map((text) => Object.assign(document.createElement('span'), {textContent: text})));
+    return box;
+  }
+
+  function preview(photo) {
+    if (!photo.previewable) return placeholder(photo);
+    const img = Object.assign(document.createElement('img'), {src: URL.createObjectURL(photo.blob), alt: ''});
+    img.addEventListener('error', () => img.replaceWith(placeholder(photo)), {once: true});
+    return img;
+  }
+
   function renderPhotos() {
     const list = field('previews');
     for (const img of list.querySelectorAll('img')) URL.revokeObjectURL(img.src);
     list.replaceChildren(...state.photos.map((photo) => {
       const item = document.createElement('li');
-      const img = Object.assign(document.createElement('img'), {src: URL.createObjectURL(photo.blob), alt: ''});
+      const img = preview(photo);
       const remove = Object.assign(document.createElement('button'),
         {type: 'button', textContent: t('capture.remove_photo')});
       remove.addEventListener('click', () => {
@@ -97,25 +141,57 @@ export function mountCaptureForm(form, {onSaved}) {
     }));
   }
 
-  async function addFiles(files) {
+  function renderPreparing() {
+    field('photo-status').textContent = state.preparing ? t('capture.processing') : '';
+    form.querySelector('button[type=submit]').setAttribute('aria-busy', String(state.preparing > 0));
+  }
+
+  /** Prepare the picked files one after another, after any picked before; a save waits for `state.work`. */
+  function addFiles(files) {
+    const picked = [...files];
+    if (!picked.length) return;
+    form.elements.photos.value = '';
+    state.capturedAt ??= new Date().toISOString();
+    const generation = state.generation;
+    state.preparing += 1;
+    renderPreparing();
+    state.work = state.work.then(() => prepareAll(picked, generation)).catch(() => {}).finally(() => {
+      state.preparing -= 1;
+      renderPreparing();
+    });
+  }
+
+  async function prepareAll(files, generation) {
     const {max_photos: maxPhotos} = await loadConfig();
     const room = maxPhotos - state.photos.length;
     if (files.length > room) toast('capture.too_many_photos', {n: maxPhotos}, {error: true});
-    field('photo-status').textContent = t('capture.processing');
-    for (const file of [...files].slice(0, Math.max(room, 0))) {
-      const photo = await preparePhoto(file);
+    for (const file of files.slice(0, Math.max(room, 0))) {
+      let photo;
+      try {
+        photo = await preparePhoto(file);
+      } catch {
+        toast('capture.photo_failed', {}, {error: true});
+        continue;
+      }
+      if (generation !== state.generation) return; // the form was reset or cancelled meanwhile
       if (!state.photos.some((p) => p.sha256 === photo.sha256)) state.photos.push(photo);
+      renderPhotos(); // each photo shows as soon as it is ready
+      renderLocation();
     }
-    state.capturedAt ??= new Date().toISOString();
-    field('photo-status').textContent = '';
-    form.elements.photos.value = '';
-    renderPhotos();
-    renderLocation();
   }
 
   async function openMap() {
     const container = field('map');
-    const where = currentLocation() || exifPosition() || (await loadConfig()).map_center;
+    const config = await loadConfig();
+    // Open where the pin is needed: not at a position the county would refuse (a photo taken abroad).
+    let where = null;
+    for (const candidate of [currentLocation(), exifPosition()]) {
+      if (candidate && !(await outside(candidate))) {
+        where = candidate;
+        break;
+      }
+    }
+    where ||= config.map_center || currentLocation() || exifPosition();
     if (!where) {
       toast('capture.need_location', {}, {error: true});
       return;
@@ -124,7 +200,7 @@ export function mountCaptureForm(form, {onSaved}) {
     state.map?.close();
     const marks = [watch.best, exifPosition()].filter(Boolean);
     try {
-      state.map = await openPinMap(container, {pin: where, marks, config: await loadConfig(), onPick(lat, lon) {
+      state.map = await openPinMap(container, {pin: where, marks, config, onPick(lat, lon) {
         state.choice = {source: 'manual', lat, lon, accuracy: null};
         renderLocation();
       }});
@@ -140,10 +216,14 @@ export function mountCaptureForm(form, {onSaved}) {
     renderLocation();
   }
 
-  function problem() {
+  async function problem() {
     if (!state.photos.length) return 'capture.need_photo';
     if (!form.elements.category.value) return 'capture.need_category';
     if (!currentLocation()) return 'capture.need_location';
+    // The server refuses it (unless SYNC_OUTSIDE_COUNTY=accept, which config.json then says).
+    if ((await loadConfig()).outside_county !== 'accept' && (await outside(currentLocation()))) {
+      return 'capture.outside_county';
+    }
     return null;
   }
 
@@ -174,6 +254,7 @@ export function mountCaptureForm(form, {onSaved}) {
 
   function reset() {
     form.reset();
+    state.generation += 1; // photos still being prepared belong to the form that was
     state.photos = [];
     state.capturedAt = null;
     state.choice = null;
@@ -187,16 +268,42 @@ export function mountCaptureForm(form, {onSaved}) {
     renderLocation();
   }
 
+  /** Wait for the photos still being prepared, saying so next to the save button. */
+  async function photosReady() {
+    const status = field('save-status');
+    status.textContent = t('capture.processing');
+    status.hidden = false;
+    try {
+      while (state.preparing) await state.work; // photos picked while waiting are waited for too
+    } finally {
+      status.hidden = true;
+      status.textContent = '';
+    }
+  }
+
+  let saving = false;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const missing = problem();
+    if (saving) return; // a second tap while the first save waits
+    saving = true;
+    try {
+      await save();
+    } finally {
+      saving = false;
+    }
+  });
+
+  async function save() {
+    field('form-error').hidden = true;
+    if (state.preparing) await photosReady();
+    const missing = await problem();
     field('form-error').hidden = !missing;
     if (missing) {
       field('form-error').textContent = t(missing);
       return;
     }
     const report = await buildReport();
-    const photos = state.photos.map(({exif, ...photo}) => photo);
+    const photos = state.photos.map(({exif, previewable, ...photo}) => photo);
     const editing = Boolean(state.editing);
     try {
       const saving = editing ? outbox.replaceReport(report, photos) : outbox.addReport(report, photos);
@@ -208,7 +315,7 @@ export function mountCaptureForm(form, {onSaved}) {
     reset();
     toast(editing ? 'capture.updated' : 'capture.saved');
     onSaved();
-  });
+  }
 
   form.elements.photos.addEventListener('change', () => addFiles(form.elements.photos.files));
   button('use-exif').addEventListener('click', () => choose(exifPosition()));
@@ -218,6 +325,10 @@ export function mountCaptureForm(form, {onSaved}) {
   watch.addEventListener('change', renderLocation);
   watch.start();
   onAnnounce('feed-changed', renderCategories);
+  onAnnounce('sync-finished', () => {
+    forgetCountyOutline(); // the sync may have brought the county's outline, or a new one
+    renderLocation();
+  });
   const ready = renderCategories();
   renderLocation();
 
@@ -236,8 +347,8 @@ export function mountCaptureForm(form, {onSaved}) {
         const stored = await outbox.getPhoto(sha256);
         const exif = report.photoExif?.[sha256];
         if (stored) {
-          state.photos.push({...stored, exif: {lat: exif?.lat ?? null, lon: exif?.lon ?? null,
-            takenAt: exif?.taken_at ?? null}});
+          state.photos.push({...stored, previewable: stored.type === 'image/jpeg',
+            exif: {lat: exif?.lat ?? null, lon: exif?.lon ?? null, takenAt: exif?.taken_at ?? null}});
         }
       }
       form.elements.description.value = report.description;
@@ -254,6 +365,19 @@ export function mountCaptureForm(form, {onSaved}) {
       renderLocation();
     },
   };
+}
+
+/** A capture time on this phone's clock, as the rest of the app shows times: "2021/04/12 04:47". */
+function shortTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(currentLang(), {year: 'numeric', month: '2-digit',
+    day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'}).format(date);
+}
+
+/** Bytes as megabytes with one decimal, never "0.0". */
+function megabytes(bytes) {
+  return Math.max(0.1, bytes / 1_000_000).toFixed(1);
 }
 
 /** `promise`, or a rejection after `ms` (storage that never answers). */

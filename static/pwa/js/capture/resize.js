@@ -8,7 +8,7 @@ const MAX_CANVAS_PIXELS = 16_000_000;
  * not carried over. Orientation is applied while decoding. Answers {blob, width, height}.
  */
 export async function resizeToJpeg(file, {longSide = 2048, quality = 0.85} = {}) {
-  const source = await createImageBitmap(file, {imageOrientation: 'from-image'});
+  const source = await decode(file);
   try {
     const scale = Math.min(1, longSide / Math.max(source.width, source.height));
     const width = Math.max(1, Math.round(source.width * scale));
@@ -20,6 +20,25 @@ export async function resizeToJpeg(file, {longSide = 2048, quality = 0.85} = {})
     return {blob: await toJpeg(canvas, quality), width, height};
   } finally {
     source.close();
+  }
+}
+
+/** The file's pixels, oriented; through an <img> where createImageBitmap cannot read the format but
+ * the page can (HEIC in some Safari versions). Throws when neither can: the caller keeps the file. */
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, {imageOrientation: 'from-image'});
+  } catch (error) {
+    if (typeof Image !== 'function') throw error;
+    const url = URL.createObjectURL(file);
+    try {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return await createImageBitmap(img);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
   }
 }
 

@@ -2,9 +2,8 @@
 // "sync now" button, and when the service worker's Background Sync asks. Failures back off with
 // jitter; Background Sync (Chromium only) covers the time the app is closed.
 import {announce, onAnnounce} from '../events.js';
-import {countWaiting} from '../outbox.js';
 import {retryDelay} from './backoff.js';
-import {SYNC_TAG, syncNow} from './engine.js';
+import {countSendable, SYNC_TAG, syncNow} from './engine.js';
 
 const PERIOD_MS = 5 * 60_000; // while open, pull changes (status of own reports, tasks) this often
 const SOON_MS = 1000;         // some reports need another round (their photos went missing)
@@ -14,7 +13,8 @@ let timer = null;
 
 /** Sync now if the phone seems online; either way make sure Background Sync will try later. */
 export async function requestSync() {
-  if (await countWaiting()) await registerBackgroundSync();
+  // Only for what a sync can send: a refused item would have the worker ask for a sync forever.
+  if (await countSendable()) await registerBackgroundSync();
   if (!navigator.onLine) return; // not to be trusted when true, but when false there is no point
   await syncNow().catch(() => {}); // the outcome is announced as 'sync-finished'
 }

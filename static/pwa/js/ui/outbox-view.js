@@ -1,8 +1,9 @@
 // The outbox screen: every report, action and visit that waits, with its state and, when the server
-// refused it, the reason and what the inspector can do (edit, send as new, delete).
+// refused it, the reason and what the inspector can do (edit, send as new, delete). Reasons read as
+// sentences in the page's language ("位置：不在本县范围内。"), never as the wire's field names.
 import {onAnnounce} from '../events.js';
 import {listCategories} from '../feed.js';
-import {currentLang, t} from '../i18n.js';
+import {currentLang, has, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
 import * as visits from '../visits.js';
@@ -39,8 +40,8 @@ export function mountOutboxView({onEdit, onFixVisit}) {
       state: stateText(record, owner),
     });
     const errors = item.querySelector('[data-slot="errors"]');
-    errors.replaceChildren(...(record.errors || []).map((error) => Object.assign(
-      document.createElement('li'), {textContent: `${error.field}: ${error.message}`})));
+    const reasons = [...new Set((record.errors || []).map(describeRefusal))];
+    errors.replaceChildren(...reasons.map((text) => Object.assign(document.createElement('li'), {textContent: text})));
     const attention = record.state === outbox.STATE.ATTENTION;
     const act = (slot, visible, handler) => {
       const button = item.querySelector(`[data-slot="${slot}"]`);
@@ -101,11 +102,37 @@ function stateText(record, owner) {
   if (record.state === outbox.STATE.UPLOADING && record.progress) return t('outbox.uploading', record.progress);
   if (record.state !== outbox.STATE.ATTENTION) return t('outbox.waiting');
   const reason = record.reason || {};
-  let why = reason.message || '';
+  let why = '';
   if (reason.code === 'conflict') {
     why = record.pointCode ? t('outbox.reason.visit_conflict') : t('outbox.reason.conflict', {ticket: reason.ticketId});
+  } else if (reason.code === 'rejected') {
+    why = t('outbox.reason.rejected'); // the reasons follow, one a line
+  } else if (reason.code === 'photo_lost') {
+    why = t('outbox.reason.photo_lost');
+  } else if (reason.code) {
+    why = describeRefusal({code: reason.code, message: reason.message}); // a photo the server refused
   }
-  if (reason.code === 'rejected') why = t('outbox.reason.rejected');
-  if (reason.code === 'photo_lost') why = t('outbox.reason.photo_lost');
-  return `${t('outbox.attention')}: ${why}`;
+  return why ? t('outbox.attention_why', {why}) : t('outbox.attention');
+}
+
+// Codes whose words already say what they are about ("位置不在本县范围内"): no field word before them.
+const NAMES_ITS_FIELD = new Set(['outside_county', 'unknown_category', 'invalid_hash', 'in_future',
+  'stale_version', 'not_offline_action']);
+
+/** One refusal ({field, code, message}) as a sentence: our words for the code, after a plain word
+ * for the field it is about when that helps; the server's own message only for a code we do not know. */
+export function describeRefusal(error) {
+  const known = has(`error.${error.code}`);
+  const why = known ? t(`error.${error.code}`) : (error.message || t('error.invalid'));
+  const about = known && !NAMES_ITS_FIELD.has(error.code) && has(`field.${error.field}`) ? t(`field.${error.field}`) : '';
+  return sentence(about ? t('outbox.field_error', {field: about, why}) : why);
+}
+
+/** Closed with one full stop, the text's own (。 after Chinese, . after English, capitalised). */
+function sentence(text) {
+  const trimmed = String(text).trim().replace(/[\s:：,，;；]+$/u, '');
+  if (!trimmed) return '';
+  const chinese = /[\u3400-\u9fff]/u.test(trimmed);
+  const opened = chinese ? trimmed : trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[。.!?！？]$/u.test(opened) ? opened : opened + (chinese ? '。' : '.');
 }

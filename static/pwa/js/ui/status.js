@@ -1,8 +1,10 @@
 // One line that says what the connection and the last sync are doing, and one that says how long
 // ago the phone last synced (a phone that has not synced for days is holding things at risk).
+// A sync that leaves refused items behind says how many wait for the inspector, never "synced".
 import {onAnnounce} from '../events.js';
 import {onLangChange, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
+import {countNeedingAttention} from '../sync/engine.js';
 
 const line = () => document.querySelector('[data-field="net-status"]');
 const loginButton = () => document.querySelector('[data-action="login"]');
@@ -13,6 +15,12 @@ function say(key, params = {}) {
   said = {key, params};
   line().textContent = t(key, params);
   line().dataset.state = key;
+}
+
+/** The line after a sync that went through: done, or how many items need the inspector. */
+function sayDone(needsAttention) {
+  if (needsAttention > 0) say('net.attention', {n: needsAttention});
+  else say('net.synced');
 }
 
 /** "Last synced 5 min ago" for an ISO time (null: never), as of `now`. */
@@ -44,12 +52,17 @@ export function mountStatus() {
   onAnnounce('sync-finished', (result) => {
     failed = !result.ok;
     loginButton().hidden = result.error !== 'NeedsLogin';
-    if (result.ok) say('net.synced');
+    if (result.ok) sayDone(result.needsAttention || 0);
     else if (result.error === 'NeedsLogin') say('net.login');
     else if (!navigator.onLine) say('net.offline');
   });
   onAnnounce('sync-scheduled', ({inMs}) => {
     if (failed && navigator.onLine) say('net.retry', {s: Math.round(inMs / 1000)});
+  });
+  onAnnounce('outbox-changed', async () => { // a refused item fixed or dropped: recount
+    if (line().dataset.state !== 'net.attention') return;
+    const n = await countNeedingAttention();
+    if (line().dataset.state === 'net.attention') sayDone(n);
   });
   loginButton().addEventListener('click', () => location.assign('/login?next=/app/'));
   onLangChange(() => {
