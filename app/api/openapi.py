@@ -148,18 +148,70 @@ PLACES = {"type": "object", "required": ["version", "radius_m", "separator", "ne
                                                          "geometry": {"type": ["object", "null"]}}}}}}
 
 
+# A photo's file is sent conditionally (ETag), and its row may outlive the file (photos.store.FileMissing).
+PHOTO_FILE_ANSWERS = {"304": {"description": "not modified (If-None-Match)"},
+                      "410": {"description": "the file is missing on the server (file_missing): upload it again",
+                              **_json({"$ref": "#/components/schemas/Error"})}}
+
+
+# Response bodies of the reads and small writes (checked against the answers by
+# tests/api/test_schemathesis_conformance.py).
+_STR, _INT, _NUM, _OBJ = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "object"}
+_NULL_STR, _NULL_TIME = {"type": ["string", "null"]}, {"type": ["string", "null"], "format": "date-time"}
+
+
+def _object(required: list[str], **properties) -> dict:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+AREAS = _object(["areas"], areas={"type": "array", "items": _object(
+    ["code", "name_zh", "name_en", "kind", "department_code", "centroid", "geometry"], code=_STR, name_zh=_STR,
+    name_en=_STR, kind={"enum": ["county", "township"]}, department_code=_NULL_STR,
+    centroid=_object(["lat", "lon"], lat=_NUM, lon=_NUM), geometry=_OBJ)})
+CATEGORIES = _object(["categories"], categories={"type": "array", "items": _object(
+    ["code", "name_zh", "name_en", "group", "department_code", "sla_hours", "severity", "area_scoped"],
+    code=_STR, name_zh=_STR, name_en=_STR, group=_STR, group_zh=_STR, group_en=_STR,
+    department_code=_NULL_STR, sla_hours=_INT, severity=_STR, area_scoped={"type": "boolean"})})
+FEATURES = _object(["type", "features"], type={"const": "FeatureCollection"}, datum={"enum": ["WGS84", "GCJ02"]},
+                   features={"type": "array", "items": _object(
+                       ["type", "geometry", "properties"], type={"const": "Feature"},
+                       geometry={"type": ["object", "null"]}, properties={"type": ["object", "null"]})})
+MAP_CONFIG = _object(["datum", "layers", "offline_layers"], datum={"enum": ["WGS84", "GCJ02"]},
+                     layers={"type": "array", "items": _object(["url"], url=_STR)},
+                     offline_layers={"type": "array", "items": _STR})
+NOTIFICATION = _object(["id", "kind", "title", "lines", "ticket_id", "data", "created_at", "read_at"],
+                       id=_INT, kind=_STR, title=_STR, lines={"type": "array"},
+                       ticket_id={"type": ["integer", "null"]}, data={"type": ["object", "null"]},
+                       created_at={"type": "string", "format": "date-time"}, read_at=_NULL_TIME)
+NOTIFICATIONS = _object(["notifications", "total", "unread"], notifications={"type": "array", "items": NOTIFICATION},
+                        total=_INT, unread=_INT)
+PHOTO = _object(["sha256", "mime", "width", "height", "bytes", "exif", "derivatives", "web_url", "thumbnail_url",
+                 "status", "created_at"], sha256=SHA256, mime=_STR, width=_INT, height=_INT, bytes=_INT, exif=_OBJ,
+                derivatives=_STR, web_url=_NULL_STR, thumbnail_url=_NULL_STR, original_url=_STR, status=_STR,
+                created_at={"type": "string", "format": "date-time"})
+TICKET_PAGE = _object(["tickets", "total"], tickets={"type": "array", "items": TICKET_SUMMARY}, total=_INT)
+TRIAGE = {"allOf": [TICKET_PAGE, _object(["queue", "sizes"], queue={"enum": ["unrouted", "returned", "overdue"]},
+                                         sizes={"type": "object", "additionalProperties": _INT})]}
+DRAW = _object(["id", "name", "seed", "per_type", "due", "created_at", "created_by", "cancelled_at"],
+               id=_INT, name=_STR, seed=_INT, per_type={"type": ["integer", "object"]},
+               due={"type": ["string", "null"], "format": "date"}, created_at=_STR, created_by=_NULL_STR,
+               cancelled_at=_NULL_TIME, progress=_object(["points", "visited"], points=_INT, visited=_INT))
+DRAWS = _object(["draws"], draws={"type": "array", "items": DRAW})
+DRAW_DETAIL = {"allOf": [DRAW, _object(["points", "progress"], points={"type": "array", "items": _object(
+    ["code", "name", "location_type", "area_code", "department_code", "assignee", "visited_at"], code=_STR,
+    name=_STR, location_type=_STR, area_code=_NULL_STR, department_code=_NULL_STR, assignee=_NULL_STR,
+    visited_at=_NULL_TIME)})]}
+
+
 def document() -> dict:
     paths = {
-        "/categories": {"get": {"summary": "Problem categories", "responses": _ok("categories")}},
-        "/areas": {"get": {"summary": "County boundary and townships (GeoJSON)", "responses": _ok("areas")}},
+        "/categories": {"get": {"summary": "Problem categories", "responses": _ok("categories", CATEGORIES)}},
+        "/areas": {"get": {"summary": "County boundary and townships (GeoJSON)", "responses": _ok("areas", AREAS)}},
         "/places": {"get": {"summary": "Named points for offline place names (with /areas' townships)",
                             "responses": _ok("places", PLACES)}},
         "/tickets": {"get": {"summary": "Tickets the caller may see, filtered and paged",
                              "parameters": TICKET_FILTERS,
-                             "responses": _ok("a page", {"type": "object", "required": ["tickets", "total"],
-                                                         "properties": {"tickets": {"type": "array",
-                                                                                    "items": TICKET_SUMMARY},
-                                                                        "total": {"type": "integer"}}})}},
+                             "responses": _ok("a page", TICKET_PAGE)}},
         "/tickets/{ticket_id}": {"get": {"summary": "One ticket with photos and history",
                                          "parameters": [_path_int("ticket_id")],
                                          "responses": _ok("the ticket", TICKET_DETAIL)}},
@@ -187,9 +239,9 @@ def document() -> dict:
         "/triage/{queue}": {"get": {"summary": "Supervisor triage queues", "parameters": [
             {"name": "queue", "in": "path", "required": True, "schema": {"enum": ["unrouted", "returned",
                                                                                    "overdue"]}}, PAGE],
-            "responses": _ok("a page of the queue")}},
+            "responses": _ok("a page of the queue", TRIAGE)}},
         "/recheck": {"get": {"summary": "Re-inspection tasks of the caller", "parameters": [PAGE],
-                             "responses": _ok("tasks")}},
+                             "responses": _ok("tasks", TICKET_PAGE)}},
         "/device-tokens": {"post": {
             "summary": "Issue a device token to the user of a password-login web session "
                        "(with a bearer token: 403 password_login_required)",
@@ -206,38 +258,44 @@ def document() -> dict:
                                                                           "maximum": 22}},
             {"name": "members", "in": "query", "schema": {"type": "string", "enum": ["1"]},
              "description": "1: each cluster lists its tickets (id, case_number, status), for the highest zoom"},
-            *TICKET_FILTERS[2:]], "responses": _ok("FeatureCollection")}},
-        "/map/areas": {"get": {"summary": "Area outlines in the tiles' datum", "responses": _ok("FeatureCollection")}},
+            *TICKET_FILTERS[2:]], "responses": _ok("FeatureCollection", FEATURES)}},
+        "/map/areas": {"get": {"summary": "Area outlines in the tiles' datum",
+                                "responses": _ok("FeatureCollection", FEATURES)}},
         "/map/config": {"get": {"summary": "Tile layers (url, subdomains, min_zoom, max_zoom, attribution), datum "
-                                       "(WGS84|GCJ02) and offline_layers", "responses": _ok("map config")}},
+                                       "(WGS84|GCJ02) and offline_layers", "responses": _ok("map config", MAP_CONFIG)}},
         "/map/base.geojson": {"get": {"summary": "Offline base map: main roads and rivers in the tiles' datum",
-                                      "responses": _ok("FeatureCollection")}},
+                                      "responses": _ok("FeatureCollection", FEATURES)}},
         "/notifications": {"get": {"summary": "The caller's notifications", "parameters": [PAGE],
-                                   "responses": _ok("notifications with unread count")}},
+                                   "responses": _ok("notifications with unread count", NOTIFICATIONS)}},
         "/notifications/{notification_id}/read": {"post": {"summary": "Mark one read",
                                                            "parameters": [_path_int("notification_id")],
-                                                           "responses": _ok("the notification")}},
-        "/notifications/read": {"post": {"summary": "Mark all read", "responses": _ok("how many")}},
+                                                           "responses": _ok("the notification", NOTIFICATION)}},
+        "/notifications/read": {"post": {"summary": "Mark all read",
+                                          "responses": _ok("how many", _object(["marked"], marked=_INT))}},
         "/photos/{sha256}": {
             "put": {"summary": "Upload a photo under its SHA-256 (201 new, 200 known)",
                     "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
                     "requestBody": {"required": True, "content": {
                         mime: {"schema": {"type": "string", "format": "binary"}}
                         for mime in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")}},
-                    "responses": _ok("already stored", status="200") | {"201": {"description": "stored"}}},
+                    "responses": _ok("already stored", PHOTO) | {
+                        "201": {"description": "stored", **_json(PHOTO)},
+                        "503": {"description": "every decoder busy: try again after Retry-After",
+                                **_json({"$ref": "#/components/schemas/Error"})}}},
             "get": {"summary": "Photo metadata", "parameters": [{"name": "sha256", "in": "path", "required": True,
                                                                  "schema": SHA256}],
-                    "responses": _ok("metadata")}},
+                    "responses": _ok("metadata", PHOTO)}},
         "/photos/{sha256}/{variant}": {"get": {
             "summary": "Web-size image or thumbnail (JPEG, no metadata)",
             "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256},
                            {"name": "variant", "in": "path", "required": True, "schema": {"enum": ["web", "thumb"]}}],
             "responses": {"200": {"description": "JPEG", "content": {"image/jpeg": {}}},
-                          **{k: v for k, v in _ok("").items() if k != "200"}}}},
+                          **{k: v for k, v in _ok("").items() if k != "200"}, **PHOTO_FILE_ANSWERS}}},
         "/photos/{sha256}/original": {"get": {
             "summary": "The original upload (supervisors and admins)",
             "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
-            "responses": {"200": {"description": "the file"}, **{k: v for k, v in _ok("").items() if k != "200"}}}},
+            "responses": {"200": {"description": "the file"}, **{k: v for k, v in _ok("").items() if k != "200"},
+                          **PHOTO_FILE_ANSWERS}}},
         "/sync": {"post": {
             "summary": "Offline sync: a batch of reports (and queued re-inspection actions) plus the change feed",
             "requestBody": {"required": True, **_json({"type": "object", "properties": {
@@ -281,10 +339,10 @@ def document() -> dict:
                          "due": {"type": "string", "format": "date"}}})},
                      "responses": _ok("the draw", {"type": "object", "required": ["id", "seed", "points"]},
                                       status="201")},
-            "get": {"summary": "Draws, newest first, with their progress", "responses": _ok("draws")}},
+            "get": {"summary": "Draws, newest first, with their progress", "responses": _ok("draws", DRAWS)}},
         "/assessment/draws/{draw_id}": {"get": {
             "summary": "A draw's points (type, area, assignee, visited_at) and progress per type and inspector",
-            "parameters": [_path_int("draw_id")], "responses": _ok("the draw")}},
+            "parameters": [_path_int("draw_id")], "responses": _ok("the draw", DRAW_DETAIL)}},
         "/assessment/draws/{draw_id}/assign": {"post": {
             "summary": "Assign by hand {\"assignments\": {point code: username or null}} or {\"mode\": \"even\"}",
             "parameters": [_path_int("draw_id")],
@@ -294,7 +352,7 @@ def document() -> dict:
             "responses": _ok("how many changed")}},
         "/assessment/draws/{draw_id}/cancel": {"post": {
             "summary": "Cancel a draw: no more reminders or assignments", "parameters": [_path_int("draw_id")],
-            "responses": _ok("the draw")}},
+            "responses": _ok("the draw", DRAW)}},
         "/assessment/assignments": {"get": {
             "summary": "The caller's assigned points of open draws, with the fields of GET /points",
             "responses": _ok("assignments", {"type": "object", "required": ["assignments"]})}},
@@ -321,7 +379,8 @@ def document() -> dict:
                             "schema": {"type": "string", "format": "date"}}],
             "responses": _ok("the ranking", RANKING)}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+                                  "responses": {"200": {"description": "OpenAPI 3.1", **_json(_object(
+                                      ["openapi", "info", "paths"], openapi={"pattern": "^3\\.1\\."}))}}}},
         "/docs": {"get": {"summary": "This document, browsable (Swagger UI)", "security": [],
                           "responses": {"200": {"description": "an HTML page", "content": {"text/html": {}}}}}},
     }
