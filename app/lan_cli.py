@@ -57,6 +57,7 @@ def cert(folder: str | None, ip: str | None, quiet: bool) -> None:
     click.echo(f"Authority:   {made.files.ca_cert} ({'new: trust it on the phone' if made.ca_created else 'kept'})")
     click.echo(f"Server:      {made.files.server_cert} ({'new' if made.server_created else 'kept'}), "
                f"key {made.files.server_key}")
+    _warn_if_loopback(made.ip)
 
 
 @lan_cli.command("ca-server")
@@ -109,6 +110,7 @@ def ready(folder: str | None, ip: str | None, port: int, ca_port: int, timeout: 
     click.echo("On the phone, on the same network (README.md, \"On a real phone\"):")
     click.echo(f"  1. open {ca_url} (or {ca_url}{CA_DOWNLOAD_NAME}), install and trust the certificate, once")
     click.echo(f"  2. open {app_url}")
+    _warn_if_loopback(ip)
     _print_logins()
 
 
@@ -125,6 +127,12 @@ def wait_ready(url: str, open_url: str | None, timeout: float) -> None:
     click.echo("")
     click.echo(f"Xuncha: {open_url or url}")
     _print_logins()
+
+
+def _warn_if_loopback(ip: str) -> None:
+    if ip.startswith("127."):
+        click.echo(f"{ip} is this machine's own address (no network found?): a phone cannot reach it. "
+                   "Give the Wi-Fi address: make run-lan LAN_IP=192.168.x.y", err=True)
 
 
 def side_by_side(*blocks: tuple[str, str], gap: int = 4) -> str:

@@ -184,6 +184,9 @@ def test_lan_cert_command_makes_reuses_and_refuses(runner, tmp_path):
     assert quiet.exit_code == 0 and quiet.output == f"{LAN_IP}\n"
     kept = runner.invoke(args=["lan", "cert", "--folder", str(folder)], env={"LAN_IP": LAN_IP})
     assert "(kept)" in kept.output and "Server:      " in kept.output
+    assert "a phone cannot reach it" not in kept.output
+    local = runner.invoke(args=["lan", "cert", "--folder", str(folder), "--ip", "127.0.0.1"])
+    assert local.exit_code == 0 and "a phone cannot reach it" in local.output
     bad = runner.invoke(args=["lan", "cert", "--folder", str(folder), "--ip", "my-phone"])
     assert bad.exit_code == 2 and "'my-phone' is not an IPv4 address" in bad.output
     (tmp_path / "file").write_text("")
