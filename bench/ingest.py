@@ -1,0 +1,486 @@
+"""Ingest benchmark (issue 20): reports with a 12 MP photo through the real server, against the bare pipeline.
+
+    python bench/ingest.py                    # SQLite and PostgreSQL (BENCH_PG_URL), full sizes
+    BENCH_QUICK=1 python bench/ingest.py      # small sizes, a few minutes
+    python bench/ingest.py --db sqlite --duration 20
+
+In one run, on each database in turn (a fresh temp instance: database, media folder, task queue),
+with gunicorn 2 workers x 4 threads and gunicorn.conf.py as `make run` serves (plus a
+`flask worker` when `make run` starts one; --task-worker to choose), on phone-like 12 MP JPEGs
+(bench/photo_pipeline.make_photo), each report's photo made distinct by a JPEG comment so the
+server hashes, checks and derives every one in full:
+
+- one phone at a time: per-report latency, the photo PUT and the sync of its report, each time
+  right after the bare pipeline (SHA-256, EXIF, draft decode, web image and thumbnail: imaging.process,
+  in this process, no HTTP) on the same photo; then it waits for the thumbnail before the next.
+  Budget: the answer in at most 0.8 x the bare pipeline's time.
+- the bare pipeline run on both cores at once (two processes), photos per second.
+- 4 and then 8 clients, each sending its next report as soon as the last is answered, for
+  --duration seconds; throughput counts a report once it is answered and its thumbnail served
+  (so a backlog of derivatives is not counted as work done). Budget: with 4 clients at least
+  0.8 x the bare pipeline on both cores.
+- the time from the sync's answer to the thumbnail served (GET /api/v1/photos/{sha}/thumb answered
+  200), p50/p95, under that load; a watcher polls each pending thumbnail every --poll-ms.
+  Budget: p95 within 2 s.
+
+Whether the derivatives are made before the upload answers or by a task after it, this measures
+what the server does: it prints which (the PUT's `derivatives` field). Not a test: numbers depend
+on the machine; ratios are against baselines measured in the same run. Prints a JSON line for
+bench/run_all.py.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from bench.photo_pipeline import SERVER_MALLOC, make_photo  # noqa: E402
+from tests.reliability.gunicorn_server import GunicornServer, server_env  # noqa: E402
+from tests.reliability.phone_replay import grid_point  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/xc_bench")
+LATENCY_BUDGET = 0.8  # per-report answer / bare pipeline, one phone at a time (at most)
+THROUGHPUT_BUDGET = 0.8  # 4 clients / bare pipeline on both cores (at least)
+THUMB_P95_BUDGET_MS = 2000.0
+DB_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+# --- photos ---------------------------------------------------------------------------------------------------
+
+class Photos:
+    """Distinct photos without encoding one per report: a few 12 MP JPEGs, each copy made unique by a
+    comment segment after the EXIF (same pixels, new SHA-256: the server does all the work again)."""
+
+    def __init__(self, count: int):
+        self.base = [make_photo(seed) for seed in range(count)]
+        self.counter = 0
+        self.lock = threading.Lock()
+        self.tag = uuid.uuid4().hex[:8]  # a run of its own: never a photo the database knows
+
+    def next(self) -> bytes:
+        with self.lock:
+            self.counter += 1
+            n = self.counter
+        return unique(self.base[n % len(self.base)], f"ingest {self.tag} {n}")
+
+
+def unique(jpeg: bytes, text: str) -> bytes:
+    """`jpeg` with a COM segment holding `text`, after its APP1 (EXIF) if it starts with one."""
+    at = 2
+    if jpeg[2:4] == b"\xff\xe1":
+        at = 4 + int.from_bytes(jpeg[4:6], "big")
+    comment = text.encode()
+    return jpeg[:at] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[at:]
+
+
+def bare_work(data: bytes) -> float:
+    """Seconds for the bare pipeline on one photo: SHA-256 + imaging.process (EXIF, draft decode, both sizes)."""
+    from app.services.photos import imaging
+
+    started = time.perf_counter()
+    hashlib.sha256(data).hexdigest()
+    imaging.process(data)
+    return time.perf_counter() - started
+
+
+def _bare_process(args: tuple[list[bytes], float, int]) -> tuple[float, float, int]:
+    """In a child process: warm up, wait for the common start, run the bare pipeline `count` times."""
+    photos, start_at, count = args
+    bare_work(photos[0])
+    while time.time() < start_at:
+        time.sleep(0.005)
+    started = time.time()
+    for n in range(count):
+        bare_work(photos[n % len(photos)])
+    return started, time.time(), count
+
+
+def bare_on_both_cores(photos: list[bytes], per_process: int) -> float:
+    """Photos per second with the bare pipeline in two processes at once (both cores of this machine)."""
+    context = multiprocessing.get_context("spawn")  # no copy of this process's threads and sockets
+    with context.Pool(2) as pool:
+        start_at = time.time() + 15  # the children import the app first
+        runs = pool.map(_bare_process, [(photos, start_at, per_process)] * 2)
+    began, ended = min(r[0] for r in runs), max(r[1] for r in runs)
+    return sum(r[2] for r in runs) / (ended - began)
+
+
+# --- the server -----------------------------------------------------------------------------------------------
+
+def engine_url(url: str) -> str:
+    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+
+
+def prepare(url: str, workdir: Path, clients: int) -> list[str]:
+    """A fresh database (PostgreSQL: its schema replaced) with the county's reference data and
+    `clients` inspectors; returns their device tokens."""
+    from flask_migrate import upgrade
+
+    from app import create_app, seed
+    from app.config import Config
+    from app.extensions import db
+    from app.models import Role
+    from app.services.accounts import users
+
+    if url.startswith("postgresql"):
+        _ensure_pg_database(PG_URL)
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        MEDIA_ROOT = str(workdir / "media")
+        TASK_QUEUE = "embedded"
+        TASK_QUEUE_URL = str(workdir / "tasks.sqlite3")
+        PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nobody logs in with a password here
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        upgrade(directory=str(ROOT / "migrations"))
+        seed.seed_reference()
+        db.session.commit()
+        tokens = []
+        for n in range(clients):
+            user = users.create_user(f"ingest{n}", "Ingest-pass-123", Role.INSPECTOR.value)
+            tokens.append(users.issue_device_token(user, "ingest"))
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def _ensure_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def make_run_starts_a_worker() -> bool:
+    """Whether `make run` starts a `flask worker` beside gunicorn (then so does this benchmark)."""
+    recipe = re.search(r"^run:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    return bool(recipe and re.search(r"flask\b[^\n]*\bworker\b", recipe.group(1)))
+
+
+class Server:
+    """gunicorn as `make run` serves it, and a `flask worker` beside it if asked."""
+
+    def __init__(self, url: str, workdir: Path, *, task_worker: bool):
+        self.env = server_env(url, workdir / "media", TASK_QUEUE="embedded",
+                              TASK_QUEUE_URL=str(workdir / "tasks.sqlite3"), **SERVER_MALLOC)
+        self.workdir = workdir
+        self.gunicorn = GunicornServer(self.env, workdir / "gunicorn.log", workers=2, threads=4,
+                                       extra_args=("-c", str(ROOT / "gunicorn.conf.py"), "--keep-alive", "300"))
+        self.task_worker = task_worker
+        self.worker: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        self.gunicorn.start()
+        if self.task_worker:
+            log = open(self.workdir / "worker.log", "ab")  # noqa: SIM115 - lives as long as the worker
+            self.worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
+                                           env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        self.gunicorn.stop()
+
+    @property
+    def base(self) -> str:
+        return self.gunicorn.base_url
+
+
+# --- clients --------------------------------------------------------------------------------------------------
+
+class Failed(Exception):
+    pass
+
+
+class Client:
+    """One phone: PUT the photo by its hash, then sync one report holding it."""
+
+    places = iter(range(10**9))
+    places_lock = threading.Lock()
+
+    def __init__(self, base: str, token: str):
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.derivatives_seen: set[str] = set()
+
+    def report(self, data: bytes) -> tuple[str, float, float]:
+        """(sha256, seconds PUT + sync, the perf_counter time of the sync's answer)."""
+        sha = hashlib.sha256(data).hexdigest()
+        with Client.places_lock:
+            lat, lon = grid_point(next(Client.places) % 40_000, columns=200, step_deg=0.0004)
+        body = {"cursor": 0, "reports": [{
+            "client_id": str(uuid.uuid4()), "category_code": "09009", "description": "ingest bench",
+            "lat": lat, "lon": lon, "accuracy_m": 8.0, "location_source": "device",
+            "captured_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(), "photos": [sha]}]}
+        started = time.perf_counter()
+        put = self.session.put(f"{self.base}/api/v1/photos/{sha}", data=data,
+                               headers={"Content-Type": "image/jpeg"}, timeout=(5, 120))
+        if put.status_code != 201:
+            raise Failed(f"PUT {put.status_code}: {put.text[:300]}")
+        self.derivatives_seen.add(str(put.json().get("derivatives", "made before the answer")))
+        sync = self.session.post(f"{self.base}/api/v1/sync", json=body, timeout=(5, 120))
+        answered = time.perf_counter()
+        if sync.status_code != 200 or sync.json()["results"][0]["status"] not in ("created", "linked"):
+            raise Failed(f"sync {sync.status_code}: {sync.text[:300]}")
+        return sha, answered - started, answered
+
+    def thumbnail_served(self, sha: str) -> bool:
+        """True once the thumbnail is served; False while it is pending (409)."""
+        got = self.session.get(f"{self.base}/api/v1/photos/{sha}/thumb", timeout=(5, 60))
+        if got.status_code == 200 and got.headers.get("Content-Type") == "image/jpeg":
+            return True
+        if got.status_code == 409:
+            return False
+        raise Failed(f"thumbnail {got.status_code}: {got.text[:300]}")
+
+
+class ThumbWatcher:
+    """Polls every pending thumbnail each `poll_s`, and records the time from the sync's answer to it served."""
+
+    def __init__(self, client: Client, poll_s: float):
+        self.client, self.poll_s = client, poll_s
+        self.pending: dict[str, float] = {}
+        self.waits: list[float] = []
+        self.last_served = 0.0
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def add(self, sha: str, answered: float) -> None:
+        with self.lock:
+            self.pending[sha] = answered
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                due = list(self.pending.items())
+            for sha, answered in due:
+                try:
+                    served = self.client.thumbnail_served(sha)
+                except (Failed, requests.RequestException) as exc:
+                    self.errors.append(str(exc))
+                    served = True  # counted as an error, not waited for
+                if served:
+                    now = time.perf_counter()
+                    with self.lock:
+                        self.pending.pop(sha, None)
+                        self.waits.append(now - answered)
+                        self.last_served = max(self.last_served, now)
+            self.stop.wait(self.poll_s)
+
+    def drain(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self.pending:
+                    return True
+            time.sleep(0.05)
+        return False
+
+
+def one_at_a_time(client: Client, photos: Photos, count: int, poll_s: float) -> dict:
+    """Bare pipeline, then PUT + sync of the same pixels, then wait for the thumbnail; `count` times."""
+    bare, answer, thumb = [], [], []
+    for _ in range(count):
+        data = photos.next()
+        bare.append(bare_work(data))
+        sha, seconds, answered = client.report(data)
+        answer.append(seconds)
+        while not client.thumbnail_served(sha):
+            time.sleep(poll_s)
+        thumb.append(time.perf_counter() - answered)
+    return {"bare": statistics.median(bare), "answer": statistics.median(answer), "thumb": statistics.median(thumb)}
+
+
+def under_load(base: str, tokens: list[str], photos: Photos, clients: int, duration_s: float, poll_s: float) -> dict:
+    """`clients` phones sending back to back for `duration_s`; thumbnails watched until all are served."""
+    phones = [Client(base, token) for token in tokens[:clients]]
+    # A photo may be seen by its uploader: each phone's thumbnails are polled with its own token.
+    watchers = {id(client): ThumbWatcher(client, poll_s) for client in phones}
+    answers: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def phone(client: Client) -> None:
+        while not stop.is_set():
+            try:
+                sha, seconds, answered = client.report(photos.next())
+            except (Failed, requests.RequestException) as exc:
+                with lock:
+                    errors.append(str(exc))
+                stop.wait(0.5)  # counted; a server in trouble is not hammered
+                continue
+            watchers[id(client)].add(sha, answered)
+            with lock:
+                answers.append(seconds)
+
+    for watcher in watchers.values():
+        watcher.thread.start()
+    threads = [threading.Thread(target=phone, args=(client,)) for client in phones]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(duration_s)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    answered_by = time.perf_counter()
+    drained = all(w.drain(120) for w in watchers.values())
+    for w in watchers.values():
+        w.stop.set()
+        w.thread.join()
+    waits = sorted(s for w in watchers.values() for s in w.waits)
+    done_by = max([answered_by, *(w.last_served for w in watchers.values())])
+    errors += [e for w in watchers.values() for e in w.errors]
+    return {"reports": len(answers), "answered_per_s": len(answers) / (answered_by - started),
+            "done_per_s": len(answers) / (done_by - started), "answer_p50": _pct(answers, 0.5),
+            "thumb_p50": _pct(waits, 0.5), "thumb_p95": _pct(waits, 0.95), "drained": drained,
+            "errors": errors, "derivatives": sorted({d for c in phones for d in c.derivatives_seen})}
+
+
+def derivatives_mode(client: Client) -> str:
+    """What the PUT's answer said of the derivatives: made before it, or by a task after it."""
+    seen = client.derivatives_seen
+    if seen == {"made before the answer"}:
+        return "derivatives made before the answer"
+    return "derivatives by a task after the answer" if "pending" in seen else "derivatives: " + ", ".join(sorted(seen))
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+# --- one database ---------------------------------------------------------------------------------------------
+
+def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[list[dict], list[str]]:
+    name = DB_NAMES[kind]
+    with tempfile.TemporaryDirectory(prefix="xc-ingest-") as tmp:
+        workdir = Path(tmp)
+        url = engine_url(PG_URL) if kind == "postgresql" else f"sqlite:///{workdir / 'ingest.sqlite3'}"
+        tokens = prepare(url, workdir, max(args.clients) + 1)
+        with Server(url, workdir, task_worker=task_worker) as server:
+            print(f"\n== {name}: gunicorn 2 workers x 4 threads on {server.base}"
+                  f"{' + flask worker' if task_worker else ''}", flush=True)
+            single = Client(server.base, tokens[0])
+            one_at_a_time(single, photos, 2, args.poll_ms / 1000)  # warm-up: both workers, caches
+            seq = one_at_a_time(single, photos, args.sequential, args.poll_ms / 1000)
+            print(f"one phone at a time, {args.sequential} reports: answer (PUT + sync) {seq['answer'] * 1000:.0f} ms, "
+                  f"bare pipeline {seq['bare'] * 1000:.0f} ms -> {seq['answer'] / seq['bare']:.2f} x "
+                  f"(budget <= {LATENCY_BUDGET}); thumbnail {seq['thumb'] * 1000:.0f} ms after the answer; "
+                  f"{derivatives_mode(single)}", flush=True)
+            both_cores = bare_on_both_cores(photos.base, args.bare_photos)
+            print(f"bare pipeline on both cores (2 processes): {both_cores:.2f} photos/s", flush=True)
+            loads = {}
+            for clients in args.clients:
+                result = under_load(server.base, tokens, photos, clients, args.duration, args.poll_ms / 1000)
+                loads[clients] = result
+                print(f"{clients} clients, {args.duration:.0f} s: {result['reports']} reports, answered "
+                      f"{result['answered_per_s']:.2f}/s, with thumbnails served {result['done_per_s']:.2f}/s "
+                      f"({result['done_per_s'] / both_cores:.2f} x bare on both cores); answer p50 "
+                      f"{result['answer_p50'] * 1000:.0f} ms; thumbnail after the answer p50 "
+                      f"{result['thumb_p50'] * 1000:.0f} ms, p95 {result['thumb_p95'] * 1000:.0f} ms; "
+                      f"errors {len(result['errors'])}{'' if result['drained'] else '; NOT DRAINED in 120 s'}",
+                      flush=True)
+                for error in result["errors"][:5]:
+                    print(f"   {error}", file=sys.stderr)
+
+    metrics = [
+        {"name": f"{name}: one phone at a time, answer (photo PUT + sync; {derivatives_mode(single)})",
+         "unit": "ms/report",
+         "value": round(seq["answer"] * 1000, 1), "baseline": round(seq["bare"] * 1000, 1),
+         "baseline_name": "bare pipeline, same photo", "budget": LATENCY_BUDGET, "better": "lower"},
+        {"name": f"{name}: one phone at a time, thumbnail served after the answer", "unit": "ms",
+         "value": round(seq["thumb"] * 1000, 1)},
+    ]
+    problems = []
+    for clients, result in loads.items():
+        budget = {"budget": THROUGHPUT_BUDGET, "better": "higher"} if clients == 4 else {"better": "higher"}
+        metrics += [
+            {"name": f"{name}: {clients} clients, reports answered and thumbnails served", "unit": "reports/s",
+             "value": round(result["done_per_s"], 2), "baseline": round(both_cores, 2),
+             "baseline_name": "bare pipeline on both cores", **budget},
+            {"name": f"{name}: {clients} clients, reports answered", "unit": "reports/s",
+             "value": round(result["answered_per_s"], 2)},
+            {"name": f"{name}: {clients} clients, answer p50", "unit": "ms", "value": round(result["answer_p50"] * 1000, 1)},
+            {"name": f"{name}: {clients} clients, thumbnail served after the answer, p50", "unit": "ms",
+             "value": round(result["thumb_p50"] * 1000, 1)},
+            {"name": f"{name}: {clients} clients, thumbnail served after the answer, p95", "unit": "ms",
+             "value": round(result["thumb_p95"] * 1000, 1), "budget": THUMB_P95_BUDGET_MS, "better": "lower"},
+            {"name": f"{name}: {clients} clients, errors", "unit": "requests", "value": len(result["errors"]),
+             "budget": 0, "better": "lower"},
+        ]
+        if result["errors"] or not result["drained"]:
+            problems.append(f"{name}, {clients} clients: {len(result['errors'])} errors, drained {result['drained']}")
+    return metrics, problems
+
+
+def main() -> int:
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["both", "sqlite", "postgresql"], default="both")
+    parser.add_argument("--photos", type=int, default=3 if quick else 6, help="distinct 12 MP photos generated")
+    parser.add_argument("--sequential", type=int, default=6 if quick else 20, help="reports one phone at a time")
+    parser.add_argument("--bare-photos", type=int, default=8 if quick else 30, help="per process, on both cores")
+    parser.add_argument("--duration", type=float, default=10 if quick else 30, help="seconds of each load")
+    parser.add_argument("--clients", default="4,8", help="comma-separated client counts")
+    parser.add_argument("--poll-ms", type=float, default=50.0, help="how often a pending thumbnail is asked for")
+    parser.add_argument("--task-worker", choices=["auto", "yes", "no"], default="auto",
+                        help="run `flask worker` beside gunicorn (auto: if `make run` does)")
+    args = parser.parse_args()
+    args.clients = [int(n) for n in args.clients.split(",")]
+    task_worker = make_run_starts_a_worker() if args.task_worker == "auto" else args.task_worker == "yes"
+
+    print(f"generating {args.photos} photos (12 MP JPEG with GPS EXIF)...", flush=True)
+    photos = Photos(args.photos)
+    sizes = [len(p) / 1e6 for p in photos.base]
+    print(f"  {min(sizes):.1f}-{max(sizes):.1f} MB, mean {statistics.mean(sizes):.1f} MB", flush=True)
+    bare_work(photos.base[0])  # imports and caches before anything is timed
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    metrics, problems = [], []
+    for kind in kinds:
+        found, trouble = run_database(kind, args, photos, task_worker)
+        metrics += found
+        problems += trouble
+    print(json.dumps({"bench": "ingest", "config": {**vars(args), "task_worker": task_worker}, "metrics": metrics}))
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
