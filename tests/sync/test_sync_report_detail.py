@@ -139,3 +139,27 @@ def test_a_task_of_another_reporter_has_no_own_capture_time(app, api, create_use
         app.config["RECHECK_BY"] = "reporter"
     assert seen["task"] is True and seen["own_captured_at"] is None
     assert {p["kind"] for p in seen["photos"]} == {"after"}
+
+
+def test_an_area_re_inspector_gets_the_tasks_photos_only_while_it_is_a_task(app, api, create_user, story, inspector):
+    ticket = db.session.get(Ticket, story["ticket_id"])
+    neighbour_user = create_user("inspector")
+    neighbour_user.area_id = ticket.area_id
+    db.session.commit()
+    neighbour = api(neighbour_user)
+    app.config["RECHECK_BY"] = "area"
+    try:
+        seen = tickets_in(neighbour.post("/api/v1/sync", json={}).get_json())[story["ticket_id"]]
+        assert seen["task"] is True and seen["mine"] is False and seen["own_captured_at"] is None
+        for photo in seen["photos"]:
+            resp = neighbour.get(photo["thumbnail_url"])
+            assert resp.status_code == 200
+            resp.close()
+        closer = stored(inspector, seed=13)
+        transition(ticket.id, ActionInput("close", ticket.version, photos=[closer]), actor_of(inspector))
+        db.session.commit()
+        gone = tickets_in(neighbour.post("/api/v1/sync", json={}).get_json())[story["ticket_id"]]
+        assert gone["task"] is False and gone["mine"] is False  # the phone forgets it and its photos
+        assert neighbour.get(seen["photos"][0]["thumbnail_url"]).status_code == 404
+    finally:
+        app.config["RECHECK_BY"] = "reporter"
