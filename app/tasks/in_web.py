@@ -41,7 +41,7 @@ class Runner:
 
     def _loop(self) -> None:
         poll_s = self.app.config["TASK_IN_WEB_POLL_S"]
-        while True:
+        while self.app.extensions.get("tasks_in_web") is self and enabled(self.app):
             self.wake.wait(timeout=poll_s)
             self.wake.clear()
             try:

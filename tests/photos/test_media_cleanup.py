@@ -94,7 +94,8 @@ def test_check_command_lists_problems(stored, media_root, runner):
     sha, _data = stored
     result = runner.invoke(args=["photos", "check"])
     assert result.exit_code == 0, result.output
-    assert "1 photos, 0 missing originals, 0 missing derivatives, 0 orphaned files." in result.output
+    assert ("1 photos, 0 missing originals, 0 missing derivatives, 0 orphaned files, 0 derivatives pending, "
+            "0 failed") in result.output
 
     MediaStore(media_root).write("original", ORPHAN, b"x")
     (media_root / "originals" / sha[:2] / sha[2:4] / sha).unlink()
