@@ -37,10 +37,12 @@ translations: | $(VENV)/.runtime-installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@# One scheduler process beside the web workers (the jobs' database lease keeps it to one anyway).
+	@# One scheduler process beside the web workers (the jobs' database lease keeps it to one anyway),
+	@# and one task worker (photo derivatives; decision 0014).
 	$(BIN)/flask scheduler & scheduler=$$!; \
+	$(BIN)/flask worker & worker=$$!; \
 	$(BIN)/flask wait-ready http://127.0.0.1:$(PORT)/healthz --open http://127.0.0.1:$(PORT)/login & ready=$$!; \
-	trap 'kill $$scheduler $$ready 2>/dev/null' EXIT; \
+	trap 'kill $$scheduler $$worker $$ready 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
 
 ## run-lan: as run, over HTTPS on this machine's LAN address (LAN_IP to choose it) for a real phone: a local
@@ -53,9 +55,10 @@ run-lan: install
 	binds="--bind $$ip:$(LAN_PORT)"; \
 	case "$$ip" in 127.0.0.1) ;; *) binds="$$binds --bind 127.0.0.1:$(LAN_PORT)";; esac; \
 	$(BIN)/flask scheduler & scheduler=$$!; \
+	$(BIN)/flask worker & worker=$$!; \
 	$(BIN)/flask lan ca-server --folder $(LAN_DIR) --ip $$ip --port $(LAN_CA_PORT) --https-port $(LAN_PORT) & ca=$$!; \
 	$(BIN)/flask lan ready --folder $(LAN_DIR) --ip $$ip --port $(LAN_PORT) --ca-port $(LAN_CA_PORT) & ready=$$!; \
-	trap 'kill $$scheduler $$ca $$ready 2>/dev/null' EXIT; \
+	trap 'kill $$scheduler $$worker $$ca $$ready 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn -c gunicorn.conf.py $$binds --certfile $(LAN_DIR)/server.crt --keyfile $(LAN_DIR)/server.key \
 	  --workers 2 --threads 4 wsgi:app
 
