@@ -1,12 +1,12 @@
 """`flask --app wsgi basemap import FILE`: the county's own roads and rivers for the offline map."""
 from __future__ import annotations
 
-import json
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.extensions import db
+from app.services.actor import Actor
 from app.services.supervision import basemap
 
 basemap_cli = AppGroup("basemap", help="The offline base map (main roads and rivers).")
@@ -17,10 +17,10 @@ basemap_cli = AppGroup("basemap", help="The offline base map (main roads and riv
 def import_basemap(file: str) -> None:
     """Replace the base map with FILE, a GeoJSON FeatureCollection of lines with kind road|river."""
     try:
-        with open(file, encoding="utf-8") as handle:
-            count = basemap.store(current_app.config["MEDIA_ROOT"], json.load(handle))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{file} is not JSON: {error}") from None
+        with open(file, "rb") as handle:
+            collection = basemap.parse(handle.read(basemap.MAX_FILE_BYTES + 1))
+        count = basemap.replace(Actor.system(), current_app.config["MEDIA_ROOT"], collection)
     except basemap.BaseMapError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(f"{file}: {error}") from None
+    db.session.commit()  # the audit entry
     click.echo(f"Base map imported: {count} features.")

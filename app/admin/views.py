@@ -181,7 +181,8 @@ def audit_log():
 
 
 import app.admin.api_keys  # noqa: E402,F401  (its views attach to bp)
+import app.admin.basemap  # noqa: E402,F401  (the offline base map's roads and rivers)
 import app.admin.calendar  # noqa: E402,F401  (the working-day calendar, and its warning on every page)
-import app.admin.webhooks  # noqa: E402,F401  (departments' group-chat robots)
 import app.admin.photo_tasks  # noqa: E402,F401  (photo derivatives pending and failed, issue 20)
+import app.admin.webhooks  # noqa: E402,F401  (departments' group-chat robots)
 from app.admin import assessment  # noqa: E402,F401  (points, weights and checklists of the mock assessment)

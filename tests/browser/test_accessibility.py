@@ -46,12 +46,14 @@ PAGES = {
     "admin.api_key_list": ("/admin/api-keys", ["admin"]),
     "admin.calendar_page": ("/admin/calendar", ["admin"]),
     "admin.webhook_list": ("/admin/webhooks", ["admin"]),
+    "admin.basemap_page": ("/admin/basemap", ["admin"]),
     "admin.photo_tasks": ("/admin/photos", ["admin"]),
     "admin.location_type_list": ("/admin/location-types", ["admin"]),
     "admin.point_list": ("/admin/points", ["admin"]),
     "admin.point_edit": ("/admin/points/{point}", ["admin"]),
     "admin.checklist_edit": ("/admin/checklists/{location_type}", ["admin"]),
     "pwa.shell": ("/app/", ["inspector"]),
+    "api.api_docs": ("/api/v1/docs", ["anonymous"]),  # Swagger UI, mended by static/js/api-docs.js
 }
 # GET routes that are not pages a person reads: files, redirects, machine endpoints.
 NOT_PAGES = {"auth.index", "pwa.config_json", "pwa.manifest", "pwa.session_json", "pwa.service_worker",

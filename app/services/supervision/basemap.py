@@ -1,22 +1,44 @@
 """The offline base map: the county's main roads and rivers as GeoJSON, drawn when no tile server answers.
 
 The seed ships a synthetic one for the demo county (app/seed_data/basemap.geojson); an admin replaces
-it with the county's own (`flask --app wsgi basemap import FILE`), stored under MEDIA_ROOT.
+it with the county's own (`flask --app wsgi basemap import FILE`, or the page /admin/basemap), stored
+under MEDIA_ROOT; reverting deletes that file and the seed's shows again.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import InspectionPoint
+from app.services.accounts import audit
+from app.services.actor import Actor
+from app.text import text_problem
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "basemap.geojson"
 KINDS = ("road", "river")
 LINE_TYPES = ("LineString", "MultiLineString", "Polygon", "MultiPolygon")
+_DEPTH = {"LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}  # lists above a position
+MAX_FEATURES = 20_000
+MAX_NAME = 200
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a county's main roads and rivers are a few hundred KB
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the offline base map holds now: the seed's or the county's own, layer by layer."""
+
+    source: str  # "county" (an admin's import) or "seed"
+    counts: dict[str, int]  # features per kind
+    named: int
+    stored_at: datetime | None
 
 
 class BaseMapError(ValueError):
@@ -49,22 +71,44 @@ def kinds(collection: dict) -> list[str]:
 
 
 def validate(collection: object) -> dict:
-    """Check an import: every feature a line or polygon with `kind` road|river (name optional)."""
+    """Check an import: every feature a line or polygon with `kind` road|river and real WGS-84
+    coordinates (name optional, storable text); the messages are the admin's, in their language."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
             or not isinstance(collection.get("features"), list) or not collection["features"]:
-        raise BaseMapError("expected a GeoJSON FeatureCollection with at least one feature")
+        raise BaseMapError(_("Expected a GeoJSON FeatureCollection with at least one feature."))
+    if len(collection["features"]) > MAX_FEATURES:
+        raise BaseMapError(_("At most %(n)d features.", n=MAX_FEATURES))
+    clean = []
     for number, feature in enumerate(collection["features"], 1):
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         properties = feature.get("properties") if isinstance(feature, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") not in LINE_TYPES \
-                or not isinstance(geometry.get("coordinates"), list):
-            raise BaseMapError(f"feature {number}: geometry must be one of {', '.join(LINE_TYPES)}")
+                or not _positions_ok(geometry.get("coordinates"), _DEPTH[geometry.get("type")]):
+            raise BaseMapError(_("Feature %(n)d: the geometry must be a %(types)s of longitude, latitude pairs.",
+                                 n=number, types=" / ".join(LINE_TYPES)))
         if not isinstance(properties, dict) or properties.get("kind") not in KINDS:
-            raise BaseMapError(f"feature {number}: properties.kind must be one of {', '.join(KINDS)}")
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": f["geometry"],
-         "properties": {"kind": f["properties"]["kind"], "name": str(f["properties"].get("name") or "")}}
-        for f in collection["features"]]}
+            raise BaseMapError(_("Feature %(n)d: properties.kind must be road or river.", n=number))
+        name = properties.get("name")
+        name = "" if name is None else name
+        if not isinstance(name, str) or len(name) > MAX_NAME or text_problem(name):
+            raise BaseMapError(_("Feature %(n)d: the name must be text of at most %(max)d characters.",
+                                 n=number, max=MAX_NAME))
+        clean.append({"type": "Feature", "geometry": {"type": geometry["type"],
+                                                      "coordinates": geometry["coordinates"]},
+                      "properties": {"kind": properties["kind"], "name": name.strip()}})
+    return {"type": "FeatureCollection", "features": clean}
+
+
+def _positions_ok(coordinates: object, depth: int) -> bool:
+    """Nested lists exactly `depth` deep ending in [lon, lat] numbers on the globe (no deeper nesting,
+    no NaN): the maps' datum conversion walks them and must not meet anything else."""
+    if not isinstance(coordinates, list) or not coordinates:
+        return False
+    if depth == 0:
+        return len(coordinates) in (2, 3) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coordinates) \
+            and -180 <= coordinates[0] <= 180 and -90 <= coordinates[1] <= 90
+    return all(_positions_ok(part, depth - 1) for part in coordinates)
 
 
 def store(media_root: str, collection: dict) -> int:
@@ -76,3 +120,42 @@ def store(media_root: str, collection: dict) -> int:
     partial.write_text(json.dumps(clean, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, path)
     return len(clean["features"])
+
+
+def parse(raw: bytes) -> dict:
+    """An uploaded file's bytes as a validated collection (size, UTF-8, JSON, then validate)."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise BaseMapError(_("The file is larger than %(mb)d MB.", mb=MAX_FILE_BYTES // (1024 * 1024)))
+    try:
+        collection = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BaseMapError(_("The file is not GeoJSON (UTF-8 JSON).")) from None
+    return validate(collection)
+
+
+def replace(actor: Actor, media_root: str, collection: dict, ip: str | None = None) -> int:
+    """An admin's import: store it and keep an audit entry; returns the feature count."""
+    count = store(media_root, collection)
+    audit.record(actor, "basemap.import", "basemap", "county", {"features": count}, ip)
+    return count
+
+
+def revert(actor: Actor, media_root: str, ip: str | None = None) -> bool:
+    """Back to the seed's base map; False when the seed's was showing already."""
+    path = stored_path(media_root)
+    if not path.exists():
+        return False
+    path.unlink()
+    audit.record(actor, "basemap.revert", "basemap", "county", {}, ip)
+    return True
+
+
+def summary(media_root: str) -> Summary:
+    path = stored_path(media_root)
+    collection = load(media_root)
+    counts = {kind: 0 for kind in KINDS}
+    for feature in collection["features"]:
+        counts[feature["properties"]["kind"]] += 1
+    named = sum(1 for feature in collection["features"] if feature["properties"].get("name"))
+    stored_at = datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.exists() else None
+    return Summary("county" if path.exists() else "seed", counts, named, stored_at)
