@@ -1,6 +1,6 @@
 """The sync wire format: parse a batch into typed items, with field errors per item (no Flask, no DB).
 
-See docs/sync-protocol.md. The shapes are the pydantic models of app/api/schemas/sync.py, which
+See docs/sync-protocol.md. The shapes are the pydantic models of app/schemas/sync.py, which
 also describe them in /api/v1/openapi.json (decision 0013). One bad item never spoils its batch:
 the envelope is validated first, then each item on its own; a bad item becomes an `Invalid` that
 is answered `rejected`; only a body that is not a batch at all is refused whole.
@@ -14,8 +14,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
 
-from app.api.schemas import sync as wire
-from app.api.schemas.wire import INT32_MAX, INT64_MAX, field_errors
+from app.schemas import sync as wire
+from app.schemas.wire import INT32_MAX, INT64_MAX, field_errors
 from app.services.assessment.visits import IncomingResult, IncomingVisit, ItemError
 from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Status
 from app.services.tickets.offline_actions import QueuedAction

@@ -13,7 +13,7 @@ from app.api import bp
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Draw, Role
-from app.params import json_body
+from app.schemas.bodies import AssignIn, DrawIn, request_body
 from app.security import api_auth, current_actor
 from app.services.assessment import draws
 from app.timeutil import iso, now_utc
@@ -39,16 +39,8 @@ def _point(p: draws.DrawnPoint) -> dict:
 @bp.post("/assessment/draws")
 @api_auth(*SUPERVISORS)
 def create_draw():
-    body = json_body()
-    unknown = sorted(set(body) - {"name", "per_type", "seed", "due"})
-    if unknown:
-        raise ValidationFailed(_("Unknown field %(name)s.", name=unknown[0][:64]), field=unknown[0][:64])
-    if "per_type" not in body:
-        raise ValidationFailed(_("per_type is required."), field="per_type")
-    due = body.get("due")
-    if due is not None and not isinstance(due, str):
-        raise ValidationFailed(_("due must be a date like 2026-11-28."), field="due")
-    spec = draws.DrawSpec(body.get("name"), body["per_type"], body.get("seed"), due)
+    body = request_body(DrawIn)
+    spec = draws.DrawSpec(body.name, body.per_type, body.seed, body.due)
     draw = draws.create_draw(spec, current_actor(), now_utc())
     answer = {**_draw_head(draw), "points": draws.draw_point_codes(draw)}
     db.session.commit()
@@ -79,15 +71,16 @@ def get_draw(draw_id: int):
 @bp.post("/assessment/draws/<int:draw_id>/assign")
 @api_auth(*SUPERVISORS)
 def assign_draw(draw_id: int):
-    body = json_body()
+    body = request_body(AssignIn)
+    given = body.model_fields_set  # a key sent as null still counts as sent
     actor, now = current_actor(), now_utc()
     draw = draws.get_draw(draw_id, actor)
-    if "assignments" in body and "mode" in body:
+    if "assignments" in given and "mode" in given:
         raise ValidationFailed(_("Send either assignments or mode, not both."), field="mode")
-    if "assignments" in body:
-        changed = draws.assign_by_hand(draw, body["assignments"], actor, now)
-    elif body.get("mode") == "even":
-        changed = draws.assign_evenly(draw, body.get("inspectors"), actor, now)
+    if "assignments" in given:
+        changed = draws.assign_by_hand(draw, body.assignments, actor, now)
+    elif body.mode == "even":
+        changed = draws.assign_evenly(draw, body.inspectors, actor, now)
     else:
         raise ValidationFailed(_('Send {"assignments": {point code: username}} or {"mode": "even"}.'),
                                field="mode")

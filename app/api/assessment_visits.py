@@ -8,7 +8,8 @@ from app.api import bp
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Role
-from app.params import bool_arg, date_arg, json_body, page_arg
+from app.params import bool_arg, date_arg, page_arg
+from app.schemas.bodies import VoidIn, request_body
 from app.security import api_auth, current_actor
 from app.services.assessment import visits
 from app.services.assessment.score import check_period
@@ -33,8 +34,8 @@ def list_visits():
 @bp.post("/assessment/visits/<int:visit_id>/void")
 @api_auth()
 def void_visit(visit_id: int):
-    body = json_body()
-    visit = visits.void(visit_id, body.get("reason"), current_actor(), now_utc())
+    body = request_body(VoidIn)
+    visit = visits.void(visit_id, body.reason, current_actor(), now_utc())
     db.session.commit()
     return {"id": visit.id, "voided": True, "voided_at": iso(visit.voided_at), "void_reason": visit.void_reason}
 

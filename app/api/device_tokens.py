@@ -8,7 +8,7 @@ from app.api import bp
 from app.errors import BadRequest, Forbidden
 from app.extensions import db
 from app.models import DeviceToken, User
-from app.params import json_body
+from app.schemas.bodies import DeviceTokenIn, request_body
 from app.security import api_auth, by_password_session, current_actor
 from app.services.accounts import users
 
@@ -24,10 +24,7 @@ def create_device_token():
     if not by_password_session():
         raise Forbidden(_("Device tokens are issued only after logging in with a password, not to a token."),
                         code="password_login_required")
-    body = json_body()
-    label = body.get("label") or body.get("device_id") or ""
-    if not isinstance(label, str):
-        raise BadRequest(_("label must be text."), field="label")
+    label = request_body(DeviceTokenIn, refusal=BadRequest).name
     user = db.session.get(User, current_actor().user_id)
     token = users.issue_device_token(user, label)
     db.session.commit()

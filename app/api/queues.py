@@ -1,40 +1,27 @@
 """Work queues: the desk's bulk accept, the triage queues and split, re-inspection tasks."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from app.api import bp
 from app.api.serializers import photo_link, ticket_summary
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Role
-from app.params import is_whole_number, json_body, page_arg
+from app.params import page_arg
+from app.schemas.bodies import AcceptIn, SplitIn, request_body
 from app.security import api_auth, current_actor
 from app.services.tickets import desk, recheck, triage
 from app.services.tickets import queries as ticket_queries
 from app.timeutil import iso, now_utc
 
-MAX_BULK = 200
 
-
-def _bulk_items(body: dict) -> list[tuple[int, int]]:
-    items = body.get("tickets")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
-        raise ValidationFailed(_("tickets must be a list of 1 to %(n)d items.", n=MAX_BULK), field="tickets")
-    parsed = []
-    for item in items:
-        ticket_id, version = (item.get("id"), item.get("version")) if isinstance(item, dict) else (None, None)
-        if not all(is_whole_number(v) for v in (ticket_id, version)):
-            raise ValidationFailed(_("Each item needs a whole-number id and version."), field="tickets")
-        parsed.append((ticket_id, version))
-    return parsed
+def _bulk_items(body: AcceptIn) -> list[tuple[int, int]]:
+    return [(item.id, item.version) for item in body.tickets]
 
 
 @bp.post("/tickets/accept")
 @api_auth(Role.DEPARTMENT)
 def accept_tickets():
     """Accept many tickets; each answers for itself: accepted, or why not."""
-    results = desk.accept_many(_bulk_items(json_body()), current_actor(), now_utc())
+    results = desk.accept_many(_bulk_items(request_body(AcceptIn)), current_actor(), now_utc())
     db.session.commit()
     return {"results": [{"id": r.ticket_id, "outcome": r.outcome, "version": r.version} for r in results]}
 
@@ -52,9 +39,7 @@ def triage_queue(queue: str):
 @bp.post("/tickets/<int:ticket_id>/reports/<int:report_id>/split")
 @api_auth(Role.SUPERVISOR, Role.ADMIN)
 def split_report(ticket_id: int, report_id: int):
-    note = json_body().get("note") or ""
-    if not isinstance(note, str):
-        raise ValidationFailed(_("The note is not valid text or is too long."), field="note")
+    note = request_body(SplitIn).note
     new_ticket = triage.split_repeat(ticket_id, report_id, current_actor(), now_utc(), note=note)
     db.session.commit()
     return ticket_summary(new_ticket, now_utc()), 201

@@ -1,15 +1,15 @@
 """Tickets: list, detail, and lifecycle actions."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api import bp
 from app.api.serializers import evidence_flag_out, ticket_detail, ticket_summary
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict
 from app.extensions import db
-from app.params import is_whole_number, json_body, ticket_filter
+from app.params import ticket_filter
+from app.schemas.bodies import TicketActionIn, request_body
 from app.security import api_auth, current_actor
 from app.services.photos import evidence
 from app.services.tickets import queries as ticket_queries
@@ -42,28 +42,16 @@ def get_ticket(ticket_id: int):
     return _detail(get_visible_ticket(ticket_id, current_actor()))
 
 
-def _action_input(action: str, body: dict) -> ActionInput:
-    version = body.get("version")
-    if version is not None and not is_whole_number(version):
-        raise ValidationFailed(_("version must be a whole number."), field="version")
-    photos = body.get("photos") or []
-    if not isinstance(photos, list) or not all(isinstance(p, str) for p in photos):
-        raise ValidationFailed(_("photos must be a list of SHA-256 hashes."), field="photos")
-    note = body.get("note") or ""
-    if not isinstance(note, str) or len(note) > current_app.config.get("MAX_NOTE_LENGTH", 2000):
-        raise ValidationFailed(_("The note is not valid text or is too long."), field="note")
-    department_code = body.get("department_code")
-    if department_code is not None and not isinstance(department_code, str):
-        raise ValidationFailed(_("department_code must be text."), field="department_code")
-    return ActionInput(action=action, version=version, note=note, photos=[p.lower() for p in photos],
-                       department_code=department_code, duplicate_of=body.get("duplicate_of"))
+def _action_input(action: str, body: TicketActionIn) -> ActionInput:
+    return ActionInput(action=action, version=body.version, note=body.note, photos=body.photos,
+                       department_code=body.department_code, duplicate_of=body.duplicate_of)
 
 
 @bp.post("/tickets/<int:ticket_id>/actions/<action>")
 @api_auth()
 def act_on_ticket(ticket_id: int, action: str):
     actor = current_actor()
-    data = _action_input(action, json_body())
+    data = _action_input(action, request_body(TicketActionIn))
     try:
         ticket = transition(ticket_id, data, actor)
         db.session.commit()

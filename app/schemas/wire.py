@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo
-from pydantic import WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from app.services.reports.intake import FieldError
@@ -44,18 +52,24 @@ class WireModel(BaseModel):
 class Code:
     """The code a client sees when this field is wrong (`missing`: when absent or null, if different).
 
-    `whole`: an error anywhere inside the field (a dict of models) is reported on the field itself."""
+    `whole`: an error anywhere inside the field (a dict or list of models) is reported on the field
+    itself. `message`: what a 422 says about it (the JSON bodies of app/schemas/bodies.py)."""
 
-    invalid: str
+    invalid: str = "invalid"
     missing: str | None = None
     whole: bool = False
+    message: object = None  # a lazy_gettext string
+    field: str | None = None  # the name a 422 gives (when not the field's own)
 
 
-def fault(code: str, limit: float | None = None) -> PydanticCustomError:
-    """An error carrying one of our codes, raised from a validator; `limit` is answered with it."""
+def fault(code: str, limit: float | None = None, message: object = None) -> PydanticCustomError:
+    """An error carrying one of our codes, raised from a validator; `limit` is answered with it, and
+    `message` (lazy_gettext) is what a 422 says."""
     context: dict[str, Any] = {OURS: True}
     if limit is not None:
         context["limit"] = limit
+    if message is not None:
+        context["message"] = message
     return PydanticCustomError(code, code, context)
 
 
@@ -173,7 +187,7 @@ def field_errors(exc: ValidationError, model: type[BaseModel], nested_error=None
     out: list[FieldError] = []
     seen: set[str] = set()
     for error in exc.errors(include_url=False):
-        where, marker, index, at_item = _locate(model, error["loc"])
+        where, marker, index, at_item = locate(model, error["loc"])
         if where in seen:
             continue
         seen.add(where)
@@ -198,7 +212,7 @@ def _code(error: dict, marker: Code | None, at_item: bool) -> tuple[str, float |
     return marker.invalid, None
 
 
-def _locate(model: type[BaseModel], loc: tuple) -> tuple[str, Code | None, int | None, bool]:
+def locate(model: type[BaseModel], loc: tuple) -> tuple[str, Code | None, int | None, bool]:
     """Where an error is (its field's name as clients see it), that field's Code, the list index it sits
     under (or None), and whether it is about a list item as a whole."""
     path, marker, index, current, i = "", None, None, model, 0

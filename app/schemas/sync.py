@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SkipValidation, ValidationInfo, field_validator, model_validator
 
-from app.api.schemas.wire import (
+from app.schemas.wire import (
     INT32_MAX,
     INT64_MAX,
     ClientId,
@@ -220,3 +220,34 @@ class SyncBatchIn(WireModel):
         if value is not None and text_problem(value) is not None:
             raise fault("malformed_batch")
         return value
+
+
+# What POST /sync answers (docs/sync-protocol.md §3), next to what it takes.
+SyncBatchIn.item_models = {"reports": ReportIn, "actions": ActionIn, "visits": VisitIn}
+
+STATUSES = ["created", "already_synced", "linked", "conflict", "missing_photos", "rejected"]
+ITEM_ERROR = {"type": "object", "required": ["field", "code", "message"], "properties": {
+    "field": {"type": "string", "description": "the item's field, or results[i].field of a visit's result"},
+    "code": {"type": "string", "examples": ["required", "too_long", "in_future", "outside_county", "invalid_text"]},
+    "message": {"type": "string", "description": "in the request's language"},
+    "limit": {"type": "number", "description": "the limit broken (too_long, too_many, in_future)"},
+    "item_code": {"type": "string", "description": "a visit's result: the checklist item's code"}}}
+ITEM_RESULT = {"type": "object", "required": ["client_id", "status", "errors"], "properties": {
+    "client_id": {"type": ["string", "null"]}, "status": {"enum": STATUSES},
+    "ticket_id": {"type": ["integer", "null"]}, "errors": {"type": "array", "items": ITEM_ERROR},
+    "missing": {"type": "array", "items": {"type": "string"},
+                "description": "missing_photos: the hashes to upload again"}}}
+VISIT_RESULT = {"type": "object", "required": ["client_id", "status", "visit_id", "tickets", "missing", "errors"],
+                "properties": {"client_id": {"type": ["string", "null"]}, "status": {"enum": STATUSES},
+                               "visit_id": {"type": ["integer", "null"]},
+                               "tickets": {"type": "array", "items": {"type": "integer"}},
+                               "missing": {"type": "array", "items": {"type": "string"}},
+                               "errors": {"type": "array", "items": ITEM_ERROR}}}
+SYNC_ANSWER = {"type": "object", "required": ["results", "action_results", "visit_results", "changes", "cursor",
+                                              "more", "server_time"], "properties": {
+    "results": {"type": "array", "items": ITEM_RESULT, "description": "one per report, in order"},
+    "action_results": {"type": "array", "items": ITEM_RESULT},
+    "visit_results": {"type": "array", "items": VISIT_RESULT},
+    "changes": {"type": "array", "items": {"type": "object", "required": ["kind"]}},
+    "cursor": {"type": "integer", "minimum": 0}, "more": {"type": "boolean"},
+    "server_time": {"type": "string", "format": "date-time"}}}
