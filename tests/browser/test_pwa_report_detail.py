@@ -199,3 +199,19 @@ def test_a_phone_synced_before_the_detail_existed_reads_the_feed_again_and_gets_
     wait_until(phone.page, f"import('/static/pwa/js/feed.js').then((feed) => feed.getTicket({facts['id']}))"
                            ".then((ticket) => (ticket.events || []).length === 6 && ticket.photos.length === 2)")
     assert phone.errors == []
+
+
+def test_the_next_inspector_on_the_phone_never_sees_the_previous_ones_photos(phone, resolved_report, create_user):
+    facts = resolved_report
+    next_name = create_user("inspector").username
+    db.session.rollback()
+    cached = ("import('/static/pwa/js/db.js').then((m) => m.openAppDb())"
+              ".then((db) => Promise.all([db.count('photoCache'), db.count('tickets')]))")
+    phone.log_in(facts["username"])
+    wait_until(phone.page, ALL_CACHED)
+    assert phone.page.evaluate(cached) == [2, 1]
+    phone.page.click("[data-action=logout]")  # nothing queued: no question asked
+    phone.page.wait_for_url("**/login**")
+    phone.log_in(next_name)
+    assert phone.page.evaluate(cached) == [0, 0]
+    assert not phone.errors
