@@ -36,7 +36,8 @@ def shanghai(value) -> str:
 
 def decoded(page, selector: str) -> list[int]:
     """naturalWidth of each image under `selector` (0 for one that did not decode)."""
-    return page.eval_on_selector_all(f"{selector} img", "imgs => imgs.map((img) => img.complete ? img.naturalWidth : 0)")
+    return page.eval_on_selector_all(f"{selector} img",
+                                     "imgs => imgs.map((img) => img.complete ? img.naturalWidth : 0)")
 
 
 @pytest.fixture
@@ -139,7 +140,8 @@ def test_a_photo_the_server_is_still_preparing_shows_a_placeholder_then_arrives_
     phone.log_in(facts["username"])
     phone.open("reports")
     selector = f"[data-field=task-list] li[data-ticket-id='{facts['id']}']"
-    wait_until(phone.page, f"document.querySelectorAll(\"{selector} .photo-column[data-kind=before] img\").length === 1")
+    before = f"{selector} .photo-column[data-kind=before] img"
+    wait_until(phone.page, f"document.querySelectorAll(\"{before}\").length === 1")
     placeholder = phone.page.locator(f"{selector} .photo-column[data-kind=after] .photo-placeholder")
     assert placeholder.inner_text() == "照片尚未下载到本机"
     phone.page.click("[data-action=sync]")  # still being made: still a placeholder, never a broken image
@@ -148,8 +150,9 @@ def test_a_photo_the_server_is_still_preparing_shows_a_placeholder_then_arrives_
 
     settled(lambda: (setattr(db.session.get(Photo, facts["after"]), "derivatives", "ready"), db.session.commit()))
     phone.page.click("[data-action=sync]")  # the ticket did not change: the phone asks for the photo itself
-    wait_until(phone.page, f"document.querySelectorAll(\"{selector} .photo-column[data-kind=after] img\").length === 1")
-    wait_until(phone.page, f"document.querySelector(\"{selector} .photo-column[data-kind=after] img\").naturalWidth > 0")
+    after = f"{selector} .photo-column[data-kind=after] img"
+    wait_until(phone.page, f"document.querySelectorAll(\"{after}\").length === 1")
+    wait_until(phone.page, f"document.querySelector(\"{after}\").naturalWidth > 0")
 
 
 def test_the_detail_speaks_english_after_the_switch(phone, resolved_report):
