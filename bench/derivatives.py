@@ -95,7 +95,7 @@ def main() -> None:
     print(f"  {len(photos)} photos, {min(sizes):.1f}-{max(sizes):.1f} MB, "
           f"decoded at {imaging.plan(photos[0]).decoded_bytes // 4:,} px in draft mode", flush=True)
     times = {path: defaultdict(list) for path in PATHS}
-    for path, resample in PATHS.items():  # warm-up: imports, caches, first allocations
+    for resample in PATHS.values():  # warm-up: imports, caches, first allocations
         stages(photos[0], resample, defaultdict(list))
         whole(photos[0], resample, defaultdict(list))
     for _round in range(args.rounds):

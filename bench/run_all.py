@@ -34,6 +34,8 @@ RAW = BENCH / "results.json"  # the same, machine-readable; --only merges into i
 # How each known benchmark runs, full and quick; any other bench/*.py runs with no arguments.
 PLANS = {
     "photo_pipeline": {"full": ["--photos", "500"], "quick": ["--photos", "8"]},
+    "derivatives": {"full": [], "quick": []},  # sizes from BENCH_QUICK (6 or 3 photos)
+    "ingest": {"full": [], "quick": []},  # sizes from BENCH_QUICK; SQLite and PostgreSQL (BENCH_PG_URL)
     "photo_memory": {"full": [], "quick": []},  # the worst accepted photo of each format: the same either way
     "map_queries": {"full": ["--sizes", "10000,1000000"], "quick": ["--sizes", "2000,20000", "--repeat", "20"]},
     "pwa": {"full": ["--runs", "7"], "quick": ["--runs", "3"]},
@@ -42,7 +44,8 @@ PLANS = {
     # 2,000 points, 50,000 visits, 1,000,000 tickets and tenths (quick: 200, 5,000, 100,000); databases cached
     "assessment_score": {"full": ["--runs", "20"], "quick": ["--runs", "10"]},
 }
-ORDER = ["photo_pipeline", "photo_memory", "map_queries", "assessment_score", "pwa", "load", "login_timing"]
+ORDER = ["photo_pipeline", "derivatives", "ingest", "photo_memory", "map_queries", "assessment_score", "pwa", "load",
+         "login_timing"]
 
 
 def benchmarks() -> list[str]:
