@@ -7,6 +7,7 @@ re-inspection task shows its before and after photos side by side with the resol
 """
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,6 +82,7 @@ def test_a_reports_detail_opens_offline_with_history_department_deadline_reason_
     phone.open("reports")  # a cold open with no network: everything comes from the last sync
     card = phone.page.locator(f"[data-field=report-list] li[data-ticket-id='{facts['id']}']")
     assert facts["captured"] in card.inner_text() and facts["received"] not in card.inner_text()
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", phone.page.inner_text("[data-field=synced-at]"))  # server-style
     card.locator("[data-slot=open]").click()
     detail = phone.page.locator(DETAIL)
     detail.wait_for(state="visible")

@@ -35,7 +35,7 @@ export function mountReportsView({onQueued}) {
     document.querySelector('[data-field="tasks-empty"]').hidden = tasks.length > 0;
     document.querySelector('[data-field="reports-empty"]').hidden = mine.length > 0;
     const last = await getMeta('lastSyncAt');
-    syncedAt.textContent = last ? t('reports.synced_at', {time: new Date(last).toLocaleString()}) : t('reports.never');
+    syncedAt.textContent = last ? t('reports.synced_at', {time: localTime(last)}) : t('reports.never');
     detail.refresh();
     // Thumbnails for offline use; a run while offline just leaves the placeholders for the next one.
     if (navigator.onLine) cachePhotos(tickets).catch(() => {});
