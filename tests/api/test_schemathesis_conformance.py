@@ -36,7 +36,7 @@ from app.timeutil import now_utc
 from tests.factories import PASSWORD
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
+EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 4}
 # Revoking the token a role calls with ends its run: that operation goes last.
 LAST = ("DELETE", "/device-tokens/current")
 USER_AGENT = "xuncha-conformance"
@@ -169,7 +169,9 @@ def test_every_answer_matches_the_document(app, schema, objects, role):
             fixed = {name: pinned[name] for name in names if name in pinned} if mode is GenerationMode.POSITIVE \
                 else None
             _run(operation, mode, examples, fixed, headers, cookies, findings)
-    print(f"conformance as {role}: {findings.tried} requests, {len(findings.succeeded)} operations answered 2xx")
+    never = sorted({f"{op.method.upper()} {op.path}" for op in operations} - findings.succeeded)
+    print(f"conformance as {role}: {findings.tried} requests, {len(findings.succeeded)} operations answered 2xx; "
+          f"never 2xx (their errors checked only): {', '.join(never)}")
     # A body with no schema in the document would pass every check unseen.
     assert sorted(findings.undescribed) == [], "no schema in the document for:\n" + "\n".join(
         sorted(findings.undescribed))
