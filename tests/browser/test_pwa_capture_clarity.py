@@ -293,3 +293,34 @@ def test_every_refusal_is_a_sentence_without_field_names(phone, inspector_name):
     phone.page.click("[data-action=lang]")
     assert phone.page.evaluate(describe, errors) == [en for _, _, en in REFUSALS]
     assert phone.errors == []
+
+
+def test_the_placeholder_and_the_warnings_pass_axe(chromium, live_url, inspector_name):
+    """axe-core on the capture screen while an HEIC placeholder, the photo's and the phone's outside
+    warnings and the save's error all show (the page-wide check sees them hidden)."""
+    from tests.browser.conftest import Phone
+    from tests.browser.test_accessibility import _violations
+
+    context = chromium.new_context(geolocation=OUTSIDE_AT, permissions=["geolocation"], bypass_csp=True,
+                                   timezone_id="Asia/Shanghai", locale="zh-CN", viewport={"width": 390, "height": 844})
+    try:
+        phone = Phone(context, live_url)
+        phone.log_in(inspector_name)
+        context.set_offline(True)
+        page = phone.page
+        location_ready(page)
+        page.set_input_files("input[name=photos]", [str(HEIC_PHOTO), str(GPS_PHOTO)])
+        wait_until(page, "document.querySelectorAll('[data-field=previews] li').length === 2")
+        wait_until(page, f"document.querySelector('[data-field=location-warning]').textContent === "
+                         f"{DEVICE_OUTSIDE + ' ' + EXIF_OUTSIDE!r}")
+        page.select_option("select[name=category]", "06012")
+        page.click("#capture-form button[type=submit]")
+        page.locator("[data-field=form-error]").wait_for(state="visible")
+        assert page.locator(".photo-placeholder").count() == (0 if page.locator("[data-field=previews] img").count()
+                                                               == 2 else 1)
+        phone.screenshot("capture-warnings-axe")
+        assert _violations(page) == []
+        assert phone.errors == []
+    finally:
+        context.unroute_all(behavior="ignoreErrors")
+        context.close()
