@@ -12,7 +12,7 @@ LAN_DIR := instance/lan-ca
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run run-lan test test-sqlite test-postgres install install-dev translations vendor serve seed bench lint clean
+.PHONY: run run-lan test test-sqlite test-postgres install install-dev translations vendor wire-fields serve seed bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ test-postgres:
 vendor: | $(VENV)/.runtime-installed
 	npm ci --ignore-scripts --no-audit --no-fund
 	$(BIN)/python scripts/vendor.py
+
+# The PWA's sync field lists, from app/schemas/sync.py (tests/api/test_wire_fields.py fails while stale).
+wire-fields: | $(VENV)/.runtime-installed
+	$(BIN)/python -m app.schemas.pwa
 
 ## bench: every benchmark under bench/ (not part of test), one table in bench/RESULTS.md; BENCH_QUICK=1 for small
 ## sizes. PostgreSQL runs use BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/xc_bench; its schema is replaced).

@@ -9,6 +9,7 @@ import {applyChanges, listCategories, refreshCategories} from '../feed.js';
 import {deleteMeta, deviceId, getMeta, setMeta} from '../meta.js';
 import * as outbox from '../outbox.js';
 import * as visits from '../visits.js';
+import {ACTION_FIELDS, REPORT_FIELDS} from './wire-fields.js';
 
 const BATCH = 50;
 /** The Background Sync tag the page registers and the service worker answers. */
@@ -169,30 +170,22 @@ async function applyResults(results, update, acknowledge, summary) {
   }
 }
 
+/** The wire fields the server's models list (wire-fields.js, generated), each from its camelCase twin. */
+function onWire(fields, item) {
+  const wire = {};
+  for (const name of fields) {
+    const value = item[name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase())];
+    if (value !== undefined) wire[name] = value;
+  }
+  return wire;
+}
+
 function reportOnWire(report) {
-  return {
-    client_id: report.clientId,
-    category_code: report.categoryCode,
-    description: report.description,
-    lat: report.lat,
-    lon: report.lon,
-    accuracy_m: report.accuracyM,
-    location_source: report.locationSource,
-    captured_at: report.capturedAt,
-    address: report.address,
-    photos: report.photos,
-    photo_exif: report.photoExif,
-    ...(Number.isInteger(report.captureSeq) ? {capture_seq: report.captureSeq} : {}),
-  };
+  const wire = onWire(REPORT_FIELDS, report);
+  if (!Number.isInteger(report.captureSeq)) delete wire.capture_seq;
+  return wire;
 }
 
 function actionOnWire(action) {
-  return {
-    client_id: action.clientId,
-    ticket_id: action.ticketId,
-    action: action.action,
-    version: action.version,
-    note: action.note,
-    photos: action.photos,
-  };
+  return onWire(ACTION_FIELDS, action);
 }
