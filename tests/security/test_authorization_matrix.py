@@ -209,6 +209,10 @@ MATRIX: dict[str, Call] = {
                               body=lambda w: {"department": "CGZF", "kind": "wecom", "url": "https://robot.example/x"}),
     "admin.webhook_delete": Call("POST", lambda w: f"/admin/webhooks/{WEBHOOK(w)}/delete", page(302, **ADMIN_ONLY),
                                  body=lambda w: {}),
+    "admin.basemap_page": Call("GET", lambda w: "/admin/basemap", page(**ADMIN_ONLY)),
+    "admin.basemap_upload": Call("POST", lambda w: "/admin/basemap", page(302, **ADMIN_ONLY), body=lambda w: {}),
+    "admin.basemap_revert": Call("POST", lambda w: "/admin/basemap/revert", page(302, **ADMIN_ONLY),
+                                 body=lambda w: {}),
     # the JSON API
     "api.openapi_document": Call("GET", lambda w: "/api/v1/openapi.json", api(200, anonymous=200)),
     "api.list_categories": Call("GET", lambda w: "/api/v1/categories", api()),
