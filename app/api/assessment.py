@@ -64,6 +64,8 @@ def get_checklist(location_type: str):
 def assessment_score():
     start, end = _day_arg("start"), _day_arg("end")
     draw = int_arg("draw", 0) if request.args.get("draw") not in (None, "") else None
+    if draw is not None and draw < 1:  # ids start at 1 (app/schemas/params.py ScoreQuery)
+        raise ValidationFailed(_("%(name)s is out of range.", name="draw"), field="draw")
     result = scoring.for_actor(scoring.score(start, end, draw, now=now_utc()), current_actor())
     return {
         "county": {"score": _rounded(result.county), "max": result.max},

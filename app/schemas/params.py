@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.models.mapgrid import MAX_ZOOM, MIN_ZOOM
 from app.params import MAX_INT
 
 MAX_PER_PAGE = 200
@@ -48,9 +49,10 @@ class TicketQuery(TicketFilters):
 
 class ClustersQuery(TicketFilters):
     bbox: str = Field(description="minLon,minLat,maxLon,maxLat", pattern=r"^[^,]+,[^,]+,[^,]+,[^,]+$")
-    zoom: Annotated[int, Field(ge=0, le=22)]
-    members: Literal["1"] | None = Field(None, description="1: each cluster lists its tickets (id, case_number, "
-                                                           "status), for the highest zoom")
+    zoom: Annotated[int, Field(ge=-MAX_INT, le=MAX_INT, description=(
+        f"the map's zoom; cells are counted at {MIN_ZOOM} to {MAX_ZOOM} (a zoom outside is taken as the nearest)"))]
+    members: str | None = Field(None, description="1: each cluster lists its tickets (id, case_number, status), for "
+                                                  "the highest zoom (any other value: not)")
 
 
 class PointsQuery(Query):
