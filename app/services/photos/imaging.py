@@ -29,9 +29,9 @@ WEB_SIZE = 1280  # long side of the web derivative
 THUMB_SIZE = 320  # long side of the thumbnail
 JPEG_QUALITY = 82
 # The filter of the last, fractional step down to the web size (a draft-decoded 12 MP photo: 2016 → 1280 px).
-# Bicubic costs half of Lanczos there, and on real photos differs from a full-size Lanczos reference by
-# well under half of what the JPEG encode at JPEG_QUALITY changes anyway (tests/photos/test_imaging_quality.py;
-# bench/derivatives.py times both).
+# Bicubic is cheaper there than Lanczos (bench/derivatives.py times both); on real photos the web image
+# stays as close to a full-size Lanczos reference as the JPEG encode at JPEG_QUALITY allows
+# (tests/photos/test_imaging_quality.py), where bilinear or box would not.
 WEB_RESAMPLE = Image.Resampling.BICUBIC
 
 pillow_heif.register_heif_opener()
