@@ -258,7 +258,7 @@ def test_a_worker_process_makes_the_derivatives_from_redis(on_redis, app, inspec
     worker = _worker(app, on_redis, media_root)
     try:
         _wait_for(lambda: all(_state(s).derivatives == "ready" for s in shas), timeout_s=120)
-        assert on_redis.worker_alive()  # its heartbeat: web processes leave the work to it
+        _wait_for(on_redis.worker_alive)  # its heartbeat: web processes leave the work to it
     finally:
         log = _stop(worker)
     assert all(_state(s).derivative_attempts == 1 for s in shas), log
