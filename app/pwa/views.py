@@ -72,6 +72,7 @@ def client_config() -> dict:
         "batch_limit": config["SYNC_BATCH_LIMIT"],
         "max_photos": config["SYNC_MAX_PHOTOS"],
         "max_description": config["SYNC_MAX_DESCRIPTION"],
+        "outside_county": config["SYNC_OUTSIDE_COUNTY"],  # reject: the phone refuses such a save at once
         "map_center": _county_center(),
     }
 

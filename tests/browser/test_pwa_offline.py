@@ -40,7 +40,9 @@ def test_offline_capture_survives_reloads_and_syncs_exactly_once(phone, inspecto
     assert phone.page.locator("select[name=category] optgroup").count() > 5  # categories cached too
 
     phone.fill_capture(GPS_PHOTO, "06012", "路边垃圾堆积")
-    assert phone.page.is_visible("[data-action=use-exif]")  # the photo's EXIF GPS is offered
+    # The photo's EXIF GPS (Tuscany) is outside the county: said at once, and not offered.
+    wait_until(phone.page, "!document.querySelector('[data-field=location-warning]').hidden")
+    assert phone.page.is_hidden("[data-action=use-exif]")
     phone.screenshot("capture")
     phone.save_capture()
     assert phone.waiting() == 1

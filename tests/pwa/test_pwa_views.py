@@ -97,6 +97,13 @@ def test_the_client_config_carries_the_tile_settings_and_a_start_point_in_the_co
     assert in_county(body["map_center"]["lat"], body["map_center"]["lon"]) is True
 
 
+def test_the_client_config_says_whether_the_server_takes_reports_outside_the_county(app, client, county,
+                                                                                   monkeypatch):
+    assert client.get("/app/config.json").get_json()["outside_county"] == "reject"  # the phone refuses at once
+    monkeypatch.setitem(app.config, "SYNC_OUTSIDE_COUNTY", "accept")
+    assert client.get("/app/config.json").get_json()["outside_county"] == "accept"
+
+
 def test_session_json_tells_the_app_whether_it_may_ask_for_a_device_token(client, login, create_user):
     assert client.get("/app/session.json").get_json() == {"authenticated": False}
     user = create_user("inspector")

@@ -220,8 +220,7 @@ export function mountCaptureForm(form, {onSaved}) {
     if (!state.photos.length) return 'capture.need_photo';
     if (!form.elements.category.value) return 'capture.need_category';
     if (!currentLocation()) return 'capture.need_location';
-    // The server refuses it, unless SYNC_OUTSIDE_COUNTY=accept: config.json would have to say so as
-    // `outside_county` (app/pwa/views.py does not send it yet, so today the phone always refuses).
+    // The server refuses it unless SYNC_OUTSIDE_COUNTY=accept (the phone's config says which).
     if ((await loadConfig()).outside_county !== 'accept' && (await outside(currentLocation()))) {
       return 'capture.outside_county';
     }
