@@ -2,6 +2,7 @@
 `make run` (decision 0015). The logic is in app/lan_https.py and app/lan_serve.py."""
 from __future__ import annotations
 
+import math
 import sys
 import unicodedata
 from pathlib import Path
@@ -13,6 +14,21 @@ from flask.cli import AppGroup
 # The modules behind these commands (cryptography, qrcode) load only when one runs: the app itself,
 # in every gunicorn worker, registers the commands but never needs them.
 
+class _Seconds(click.ParamType):
+    """0 to 3600 seconds; NaN and infinity refused (FloatRange lets NaN through), so a wait always ends."""
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 <= seconds <= 3600:
+            self.fail(f"{value!r} is not between 0 and 3600 seconds", param, ctx)
+        return seconds
+
+
+TIMEOUT = _Seconds()
 lan_cli = AppGroup("lan", help="HTTPS on this machine's LAN address, for a real phone (make run-lan).")
 
 
@@ -91,7 +107,7 @@ def ca_server(folder: str | None, ip: str | None, port: int, https_port: int) ->
 @_ip_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8443, show_default=True)
 @click.option("--ca-port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds to wait for the server.")
+@click.option("--timeout", type=TIMEOUT, default=120.0, show_default=True, help="Seconds to wait for the server.")
 def ready(folder: str | None, ip: str | None, port: int, ca_port: int, timeout: float) -> None:
     """Wait until the HTTPS server answers, then print its address, QR codes and the demo logins."""
     from app.lan_https import CA_DOWNLOAD_NAME, LanFiles
@@ -99,6 +115,8 @@ def ready(folder: str | None, ip: str | None, port: int, ca_port: int, timeout: 
 
     ip = _ip(ip)
     files = LanFiles(_folder(folder))
+    if not files.ca_cert.exists():
+        raise click.ClickException(f"No {files.ca_cert}: run `flask --app wsgi lan cert` first.")
     app_url, ca_url = f"https://{ip}:{port}/app/", f"http://{ip}:{ca_port}/"
     if not wait_until_answers(f"https://{ip}:{port}/healthz", timeout, ca_file=files.ca_cert):
         raise click.ClickException(f"https://{ip}:{port} did not answer within {timeout:.0f} s.")
@@ -117,11 +135,13 @@ def ready(folder: str | None, ip: str | None, port: int, ca_port: int, timeout: 
 @click.command("wait-ready")
 @click.argument("url")
 @click.option("--open", "open_url", default=None, help="The address to print once URL answers.")
-@click.option("--timeout", type=float, default=120.0, show_default=True)
+@click.option("--timeout", type=TIMEOUT, default=120.0, show_default=True, help="Seconds to wait.")
 def wait_ready(url: str, open_url: str | None, timeout: float) -> None:
     """Wait until URL answers, then print the address to open and the demo logins (make run)."""
     from app.lan_serve import wait_until_answers
 
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("give an http:// or https:// address", param_hint="URL")
     if not wait_until_answers(url, timeout):
         raise click.ClickException(f"{url} did not answer within {timeout:.0f} s.")
     click.echo("")

@@ -287,6 +287,16 @@ def test_waiting_gives_up_when_nothing_answers(runner):
     assert result.exit_code == 1 and "did not answer within" in result.output
 
 
+def test_waiting_refuses_what_it_cannot_wait_for(runner, tmp_path):
+    for args in (["wait-ready", "127.0.0.1:5000"], ["wait-ready", "http://127.0.0.1:1/", "--timeout", "nan"],
+                 ["wait-ready", "http://127.0.0.1:1/", "--timeout", "-1"],
+                 ["lan", "ready", "--timeout", "inf", "--ip", "127.0.0.1"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, (args, result.output)
+    missing = runner.invoke(args=["lan", "ready", "--folder", str(tmp_path / "none"), "--ip", "127.0.0.1"])
+    assert missing.exit_code == 1 and "run `flask --app wsgi lan cert` first" in missing.output
+
+
 def test_wait_ready_prints_the_address_only_after_the_server_answers(runner, tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/healthz"
