@@ -222,6 +222,15 @@ class Server:
     def base(self) -> str:
         return self.gunicorn.base_url
 
+    def settle(self, timeout_s: float = 30) -> None:
+        """Until the processes have finished starting (a second in which they use under 5 % of a core)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            before = self.cpu_s()
+            time.sleep(1)
+            if self.cpu_s() - before < 0.05:
+                return
+
     def cpu_s(self) -> float:
         """CPU seconds used so far by gunicorn's master and workers and the task worker (Linux /proc):
         load from elsewhere on the machine does not count, so this cross-checks the wall-time ratios."""
@@ -458,6 +467,7 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
             poll_s = args.poll_ms / 1000
             watcher = ThumbWatcher(url, poll_s)
             one_at_a_time(server, single, photos, 2, watcher)  # warm-up: both workers, caches
+            server.settle()  # the task worker may still be importing the app
             idle_cpu = server.cpu_s()
             time.sleep(3)
             idle_cpu = (server.cpu_s() - idle_cpu) / 3  # CPU s per s with nothing to do (polling, heartbeats)
