@@ -11,7 +11,7 @@ the document, the validation and the PWA's wire list (static/pwa/js/sync/wire-fi
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SkipValidation, ValidationInfo, field_validator, model_validator
 
@@ -194,6 +194,10 @@ Items = Field(default_factory=list, json_schema_extra=setting(maxItems="SYNC_BAT
 class SyncBatchIn(WireModel):
     """The envelope: a fault here refuses the whole body (400 malformed_batch or batch_too_large)."""
 
+    # Validated one by one (sync/protocol.py), so one bad item spoils only itself; the document
+    # references their own schemas.
+    item_models: ClassVar[dict[str, type[WireModel]]] = {"reports": ReportIn, "actions": ActionIn, "visits": VisitIn}
+
     device_id: Annotated[str | None, Field(max_length=MAX_DEVICE_ID, description="the phone's own id"),
                          ] = None
     cursor: Annotated[int, Field(ge=0, le=INT64_MAX, description="the change feed's position the phone holds")] = 0
@@ -223,7 +227,6 @@ class SyncBatchIn(WireModel):
 
 
 # What POST /sync answers (docs/sync-protocol.md §3), next to what it takes.
-SyncBatchIn.item_models = {"reports": ReportIn, "actions": ActionIn, "visits": VisitIn}
 
 STATUSES = ["created", "already_synced", "linked", "conflict", "missing_photos", "rejected"]
 ITEM_ERROR = {"type": "object", "required": ["field", "code", "message"], "properties": {

@@ -176,9 +176,6 @@ def _plain_text(value: object) -> str:
 
 # --- pydantic's errors → ours ----------------------------------------------------------------------------------
 
-ItemErrorFactory = typing.Callable[[str, str, float | None, int], FieldError]
-
-
 def field_errors(exc: ValidationError, model: type[BaseModel], nested_error=None) -> list[FieldError]:
     """One FieldError per field (the first pydantic found), in the model's field order.
 
