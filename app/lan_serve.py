@@ -47,7 +47,7 @@ def wait_until_answers(url: str, timeout_s: float = 60.0, ca_file: Path | None =
 
 def terminal_qr(text: str, colour: bool = False) -> str:
     """`text` as a QR code of half-block characters, two module rows a line, with its quiet zone."""
-    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_L)  # the quiet zone QR asks
     code.add_data(text)
     code.make(fit=True)
     dark = code.get_matrix()

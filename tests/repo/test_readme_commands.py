@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ PROGRAMS = re.compile(r"^(make|flask|gunicorn|pip3?|python3?|\.venv/bin/\S+)$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 PLACEHOLDER = re.compile(r"(?<![\w/.=:$-])([A-Z][A-Z0-9_]*)(?![\w/.=:-])")
 
+COMMAND_TIMEOUT_S = 240  # a flask command takes seconds; one that serves until stopped must not hang the suite
 # Tools that exist only in the virtualenv: bare, they work only in a shell where it is active.
 VENV_ONLY = {"flask", "gunicorn", "pip", "pip3", "pybabel", "pytest", "ruff"}
 # Make targets the README may name that are not run here, and why; any other target is run for real.
@@ -48,7 +50,8 @@ MAKE_NOT_RUN = {
 NOT_RUN = [
     (re.compile(r"/gunicorn "), "serves until stopped"),
     (re.compile(r"/pip install "), "would change the shared virtualenv"),
-    (re.compile(r"/flask --app wsgi (scheduler|run|lan ca-server|lan ready)( --[a-z-]+ \S+)*$"), "runs until stopped"),
+    (re.compile(r"/flask --app wsgi (scheduler|worker|run|lan ca-server|lan ready)( --[a-z-]+ \S+)*$"),
+     "runs until stopped"),
 ]
 # Settings the README exports for production: the test's own stand in (the rest apply as written).
 SANDBOXED = {"DATABASE_URL": "a production database", "MEDIA_ROOT": "a production folder"}
@@ -145,9 +148,19 @@ class Sandbox:
         self.env.update(PATH=path, DATABASE_URL=f"sqlite:///{self.database}", MEDIA_ROOT=str(root / "media"),
                         LOG_FORMAT="text", LOG_LEVEL="WARNING")
 
-    def bash(self, text: str, env: dict | None = None, stdin: str = "", timeout: int = 300):
-        return subprocess.run(["bash", "-c", text], cwd=self.work, env=env or self.env, input=stdin,
-                              capture_output=True, text=True, timeout=timeout)
+    def bash(self, text: str, env: dict | None = None, stdin: str = "", timeout: int = COMMAND_TIMEOUT_S):
+        """Run `text`; on timeout its whole process group ends and the answer says so (exit 124)."""
+        child = subprocess.Popen(["bash", "-c", text], cwd=self.work, env=env or self.env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 start_new_session=True)
+        try:
+            out, err = child.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            out, err = child.communicate()
+            err += (f"\n(still running after {timeout} s: if it serves until stopped, list it in NOT_RUN)")
+            return subprocess.CompletedProcess(child.args, 124, out, err)
+        return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
     def query(self, sql: str):
         with sqlite3.connect(self.database) as conn:
@@ -340,3 +353,14 @@ def test_comments_and_placeholders_are_read_as_a_shell_and_a_reader_would(tmp_pa
     assert why_not_run(".venv/bin/flask --app wsgi scheduler") and not why_not_run(
         ".venv/bin/flask --app wsgi scheduler --once")
     assert why_not_run("make run-lan LAN_IP=10.0.0.2") and not why_not_run("make clean")
+    assert why_not_run(".venv/bin/flask --app wsgi worker --workers 5")
+
+
+def test_a_command_that_never_ends_is_stopped_and_reported(tmp_path):
+    box = Sandbox.__new__(Sandbox)
+    box.work, box.env = tmp_path, dict(os.environ)
+    marker = tmp_path / "still-running"
+    done = box.bash(f"(sleep 3; touch {marker}) & sleep 30", timeout=1)
+    assert done.returncode == 124 and "list it in NOT_RUN" in done.stderr
+    subprocess.run(["sleep", "4"])
+    assert not marker.exists(), "a child of the stopped command lived on"
