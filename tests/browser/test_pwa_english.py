@@ -106,6 +106,14 @@ def test_the_english_pwa_shows_no_chinese(phone, create_user, ticket_in):
         if screen == "reports":
             page.wait_for_selector(f"[data-field=report-list] li[data-ticket-id='{returned.id}']")
             page.wait_for_selector(f"[data-field=task-list] li[data-ticket-id='{resolved.id}']")
+            found += chinese_left(page, allowed)
+            # A report's detail: status, history, department, the return reason, in English.
+            page.click(f"[data-field=report-list] li[data-ticket-id='{returned.id}'] [data-slot=open]")
+            page.wait_for_selector("[data-field=report-detail][open]")
+            assert "Return reason" in page.inner_text("[data-field=report-detail]")
+            found += chinese_left(page, allowed)
+            page.click("[data-field=report-detail] button[value=back]")
+            page.wait_for_selector("[data-field=report-detail]:not([open])", state="attached")
         found += chinese_left(page, allowed)
     page.click("[data-action=logout]")  # one report waits: the dialog warns before logging out
     page.wait_for_selector("[data-field=logout-dialog][open]")
