@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Area, Department, InspectionPoint, Ticket
+from app.models import Area, Category, Department, InspectionPoint, Ticket
 from tests.browser.conftest import GPS_PHOTO, settled, wait_until
 
 pytestmark = pytest.mark.browser
@@ -131,5 +131,22 @@ def test_the_english_pwa_shows_no_chinese(phone, create_user, ticket_in):
     assert "Returned" in card.inner_text()
     assert page.inner_text("[data-field=net-status]") == "Offline: saved on this phone, sent when online."
     wait_until(page, "document.querySelector('[data-field=last-sync]').textContent.startsWith('Last synced')")
+    assert not chinese_left(page, allowed)
+
+    # The server refuses the queued report (its category was retired meanwhile): the reason, the
+    # outbox card and the status line are English too.
+    def retire():
+        db.session.scalar(sa.select(Category).where(Category.code == category)).active = False
+        db.session.commit()
+
+    settled(retire)
+    phone.context.set_offline(False)
+    phone.open("outbox")
+    page.click("[data-action=sync]")
+    page.wait_for_selector("[data-field=outbox-list] > li[data-state=needs_attention]", timeout=30_000)
+    refused = page.inner_text("[data-field=outbox-list] > li[data-state=needs_attention]")
+    assert "category" in refused.lower() and not CJK.search(refused)
+    wait_until(page, "document.querySelector('[data-field=net-status]').dataset.state === 'net.attention'")
+    assert "Synced" not in page.inner_text("[data-field=net-status]")
     assert not chinese_left(page, allowed)
     assert not phone.errors
