@@ -291,3 +291,33 @@ def test_a_worker_and_web_processes_draining_at_once_run_each_task_once(on_redis
     attempts = db.session.execute(sa.select(Photo.sha256, Photo.derivative_attempts)
                                   .where(Photo.sha256.in_(shas))).all()
     assert sorted(n for _sha, n in attempts) == [1] * 8, log
+
+
+def test_a_near_identical_after_photo_is_flagged_once_its_phash_is_made(embedded, report, create_user, make_jpeg):
+    """Attached while its phash is pending (no flag possible yet), flagged when the task makes it."""
+    from app.services.actor import Actor
+    from app.services.photos import evidence
+    from app.services.photos.store import store_photo
+    from app.services.tickets.transitions import ActionInput, transition
+    from tests.factories import SEAT
+
+    inspector = create_user("inspector")
+    original = make_jpeg(size=(1600, 1200), seed=11)
+    smaller = io.BytesIO()
+    Image.open(io.BytesIO(original)).resize((1200, 900)).save(smaller, "JPEG", quality=55)
+    before = store_photo(original, None, "image/jpeg", Actor.of(inspector))[0].sha256
+    db.session.commit()
+    ticket = report(at=SEAT, reporter=inspector, photos=[before]).ticket
+    staff = create_user("department", ticket.department.code)
+    after = store_photo(smaller.getvalue(), None, "image/jpeg", Actor.of(staff))[0].sha256
+    ticket = transition(ticket.id, ActionInput(action="accept", version=ticket.version), Actor.of(staff))
+    ticket = transition(ticket.id, ActionInput(action="resolve", version=ticket.version, photos=[after]),
+                        Actor.of(staff))
+    db.session.commit()
+    assert [f.code for f in evidence.flags_for(ticket)] == []  # no phash on either side yet
+    db.session.commit()  # on SQLite an open transaction holds the write lock the task needs
+
+    assert embedded.drain() == 2
+    db.session.rollback()
+    flags = [(f.code, f.photo_sha256, f.details["identical"]) for f in evidence.flags_for(ticket)]
+    assert flags == [("reused_photo", after, False)]
