@@ -89,7 +89,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/photos/{sha256}"): Operation("Photo metadata", responses.PHOTO, path={"sha256": SHA256}),
     ("GET", "/photos/{sha256}/{variant}"): Operation(
         "Web-size image or thumbnail (JPEG, no metadata)", path={"sha256": SHA256},
-        answer_content="image/jpeg", answers=responses.PHOTO_FILE_ANSWERS),
+        answer_content="image/jpeg", answers={**responses.PHOTO_FILE_ANSWERS, "409": {
+            "description": "not made yet (derivatives_pending, with Retry-After) or never (derivatives_failed); "
+                           "the photo's metadata says which (issue 20)",
+            **_json({"$ref": "#/components/schemas/Error"})}}),
     ("GET", "/photos/{sha256}/original"): Operation(
         "The original upload (supervisors and admins)", path={"sha256": SHA256}, answer_content="",
         answers=responses.PHOTO_FILE_ANSWERS),
