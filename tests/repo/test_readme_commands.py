@@ -1,18 +1,20 @@
 """Every command the README shows works as written (issue 19 §4).
 
-Commands come from the README's code blocks (indented or fenced) and from inline code that starts
-with a program (`make …`, `.venv/bin/…`, `flask …`). They run in document order with bash, in a copy
-of the checkout (the repo's .venv linked in, a fresh instance/, a SQLite database and a media folder
-in a temp dir, PATH without the virtualenv, as a newcomer's shell has it), on the demo county that
-`make run` makes (`db upgrade`, `seed-demo`), and each must exit 0. Always SQLite: the commands make
-and replace whole databases, which the PostgreSQL test database is not for.
+Commands come from the README's code blocks (indented or fenced) and from inline code that is a
+whole command (`make target`, `.venv/bin/…`, `flask --app wsgi …`; not a tool named in prose).
+They run in document order with bash, in a copy of the checkout (the repo's .venv linked in, a
+fresh instance/, a SQLite database and a media folder in a temp dir, PATH without the virtualenv,
+as a newcomer's shell has it), on the demo county that `make run` makes (`db upgrade`,
+`seed-demo`), and each must exit 0. Always SQLite: the commands make and replace whole databases,
+which the PostgreSQL test database is not for.
 
 A command that cannot run in a test says why in NOT_RUN and is checked instead: a make target with
 `make -n` (the target exists and its recipe expands), a flask command with `--help`, gunicorn with
 `--check-config` (its settings and the app load), pip with `--dry-run --no-index` (every pin is
-installed). Placeholders in capitals (U, FILE, DIR …) take values from PLACEHOLDERS; an `[optional]`
-part runs when its placeholders have values; `a|b` takes `a`. A new command that fails, an unknown
-make target that fails when run, or a new placeholder without a value fails this test.
+installed). Placeholders in capitals (U, FILE, DIR …) take values from placeholder_value; an
+`[optional]` part runs when its placeholders have values; `a|b` takes `a`. A new command that fails
+(or is still running after COMMAND_TIMEOUT_S), an unknown make target that fails when run, or a
+new placeholder without a value fails this test.
 """
 from __future__ import annotations
 
@@ -76,8 +78,13 @@ def _strip_comment(line: str) -> str:
     return line.rstrip()
 
 
-def _is_command(text: str) -> bool:
-    return bool(PROGRAMS.match(_program(text)))
+def _is_inline_command(text: str) -> bool:
+    """Inline code that is a whole command to copy, not a tool named in prose (`make`, `flask worker`):
+    a make target, a program of the virtualenv, or a flask command with its app."""
+    program = _program(text)
+    if not PROGRAMS.match(program) or " " not in text:
+        return False
+    return program == "make" or program.startswith(".venv/bin/") or "--app " in text
 
 
 def readme_commands(markdown: str) -> list[Command]:
@@ -108,7 +115,7 @@ def readme_commands(markdown: str) -> list[Command]:
             in_indented = in_indented and not stripped
             if stripped:
                 for span in re.findall(r"(?<!`)`([^`\n]+)`(?!`)", raw):
-                    if _is_command(span.strip()) and " " in span.strip():  # `make` alone names the tool
+                    if _is_inline_command(span.strip()):
                         found.append(Command(number, span.strip()))
         previous_blank = not stripped
     unique, seen = [], set()
@@ -318,6 +325,7 @@ def test_a_readme_command_that_does_not_work_fails(tmp_path):
     box = Sandbox(tmp_path)
     markdown = "\n".join([
         "Intro with `flask --app wsgi demo-logins` (no virtualenv active in a new shell).", "",
+        "Prose naming tools is not a command: `make`, a `flask worker` process, `gunicorn.conf.py`.", "",
         "    .venv/bin/flask --app wsgi no-such-command   # a typo", "",
         "    make no-such-target", "",
         "    .venv/bin/flask --app wsgi users create --username U --password P --role R --colour HUE", "",
@@ -328,7 +336,7 @@ def test_a_readme_command_that_does_not_work_fails(tmp_path):
         ".venv/bin/flask --app wsgi users create --username U --password P --role R --colour HUE",
         ".venv/bin/flask --app wsgi --version"]
     failures, _ = run_readme(commands, box)
-    assert [f.split(":", 2)[1] for f in failures] == ["1", "3", "5", "7"], failures
+    assert [f.split(":", 2)[1] for f in failures] == ["1", "5", "7", "9"], failures
     assert "not as written: works only with the virtualenv active" in failures[0]
     assert "No such command" in failures[1]
     assert "No rule to make target" in failures[2]
