@@ -417,7 +417,7 @@ def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clie
             with lock:
                 answers.append(seconds)
 
-    cpu_started = server.cpu_s()
+    cpu_started, clients_cpu_started = server.cpu_s(), time.process_time()
     threads = [threading.Thread(target=phone, args=(client,)) for client in phones]
     started = time.perf_counter()
     for thread in threads:
@@ -430,11 +430,12 @@ def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clie
     drained = watcher.wait(timeout_s=120)
     watcher.close()
     cpu_per_report = (server.cpu_s() - cpu_started) / max(1, len(answers))
+    clients_cpu = (time.process_time() - clients_cpu_started) / max(1, len(answers))  # on the same two cores
     done_by = max(answered_by, watcher.last_served)
     return {"reports": len(answers), "answered_per_s": len(answers) / (answered_by - started),
             "done_per_s": len(answers) / (done_by - started), "answer_p50": _pct(answers, 0.5),
             "thumb_p50": _pct(watcher.waits, 0.5), "thumb_p95": _pct(watcher.waits, 0.95), "drained": drained,
-            "errors": errors + watcher.errors, "cpu_per_report": cpu_per_report}
+            "errors": errors + watcher.errors, "cpu_per_report": cpu_per_report, "clients_cpu": clients_cpu}
 
 
 def derivatives_mode(client: Client) -> str:
@@ -490,7 +491,8 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
                       f"{result['answered_per_s']:.2f}/s, with thumbnails served {result['done_per_s']:.2f}/s; "
                       f"answer p50 {result['answer_p50'] * 1000:.0f} ms; thumbnail after the answer p50 "
                       f"{result['thumb_p50'] * 1000:.0f} ms, p95 {result['thumb_p95'] * 1000:.0f} ms; "
-                      f"server CPU {result['cpu_per_report'] * 1000:.0f} ms/report; errors {len(result['errors'])}"
+                      f"CPU per report: server {result['cpu_per_report'] * 1000:.0f} ms, the clients (this process) "
+                      f"{result['clients_cpu'] * 1000:.0f} ms; errors {len(result['errors'])}"
                       f"{'' if result['drained'] else '; NOT DRAINED in 120 s'}", flush=True)
                 for error in result["errors"][:5]:
                     print(f"   {error}", file=sys.stderr)
