@@ -84,13 +84,23 @@ def run(name: str, quick: bool, timeout_s: float) -> dict:
     seconds = time.perf_counter() - started
     result = {"bench": name, "code": code, "seconds": seconds, "metrics": [], "tail": lines[-15:],
               "date": f"{date:%Y-%m-%d %H:%M}",  # load averages: others' work on the machine skews every figure
-              "load_before": load_before, "load_after": os.getloadavg()[0]}
+              "load_before": load_before, "load_after": os.getloadavg()[0], "commit": _commit()}
     for line in reversed(lines):
         parsed = _json_line(line)
         if parsed is not None and parsed.get("bench"):
             result["metrics"] = parsed.get("metrics", [])
             break
     return result
+
+
+def _commit() -> str:
+    """The commit the benchmark ran on (results kept from earlier runs keep theirs)."""
+    try:
+        found = subprocess.run(["git", "log", "-1", "--format=%h %ad", "--date=format:%Y-%m-%d %H:%M"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return found.stdout.strip() if found.returncode == 0 else ""
 
 
 def _json_line(line: str) -> dict | None:
@@ -190,6 +200,7 @@ def write_results(results: list[dict], quick: bool, machine_line: str) -> bool:
                         f"{baseline} | {_number(ratio)} | {_budget(metric)} | {verdict} |")
     runs = [f"- `{r['bench']}`: {r['date']}, {r['seconds'] / 60:.1f} min, load average {r['load_before']:.1f} "
             f"at its start and {r['load_after']:.1f} at its end, "
+            + (f"code at {r['commit']}, " if r.get("commit") else "")
             + ("ok" if r["code"] == 0 and r["metrics"] else f"**exit code {r['code']}**"
                + ("" if r["metrics"] else ", no JSON result line")) for r in results]
     failures = []
