@@ -210,11 +210,13 @@ MATRIX: dict[str, Call] = {
     "admin.webhook_delete": Call("POST", lambda w: f"/admin/webhooks/{WEBHOOK(w)}/delete", page(302, **ADMIN_ONLY),
                                  body=lambda w: {}),
     "admin.basemap_page": Call("GET", lambda w: "/admin/basemap", page(**ADMIN_ONLY)),
+    "admin.photo_tasks": Call("GET", lambda w: "/admin/photos", page(**ADMIN_ONLY)),
     "admin.basemap_upload": Call("POST", lambda w: "/admin/basemap", page(302, **ADMIN_ONLY), body=lambda w: {}),
     "admin.basemap_revert": Call("POST", lambda w: "/admin/basemap/revert", page(302, **ADMIN_ONLY),
                                  body=lambda w: {}),
     # the JSON API
     "api.openapi_document": Call("GET", lambda w: "/api/v1/openapi.json", api(200, anonymous=200)),
+    "api.api_docs": Call("GET", lambda w: "/api/v1/docs", page(200, anonymous=200)),  # public, as the document
     "api.list_categories": Call("GET", lambda w: "/api/v1/categories", api()),
     "api.list_areas": Call("GET", lambda w: "/api/v1/areas", api()),
     "api.list_places": Call("GET", lambda w: "/api/v1/places", api()),
