@@ -62,12 +62,12 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
 
     Whoever uploads the bytes is recorded as one of their uploaders (`usable_by`), the first one
     and every later one alike: they had the bytes. A known photo returns at once without
-    re-processing. Otherwise everything is computed first,
-    then the row is inserted (in a savepoint), then the files are written; the caller's commit comes
-    last, so a committed row always has its files (docs/design.md §5). While the new row is not
+    re-processing. Otherwise the header is read first,
+    then the row is inserted (in a savepoint), then the original is written; the caller's commit comes
+    last, so a committed row always has its original (docs/design.md §5). While the new row is not
     committed, a concurrent upload of the same bytes waits at its own insert (PostgreSQL: the key;
-    SQLite: the write lock) and then takes this row, so the files written here are this upload's
-    alone until it commits: if writing them fails they are removed again at once, and if the commit
+    SQLite: the write lock) and then takes this row, so the file written here is this upload's
+    alone until it commits: if writing it fails it is removed again at once, and if the commit
     fails the caller calls `discard_upload`. No failed upload leaves a file behind.
     """
     if not data:
