@@ -1,7 +1,8 @@
 // A small map to put the pin right by hand. Leaflet loads only when the inspector opens the map,
 // so it is not on the capture screen's start-up path; it works with no tiles at all (no TILE_URL,
 // or no network): the pin, the phone's fix and the photo's position are still drawn, over the
-// county's roads and rivers when they could be fetched.
+// county's roads and rivers when they could be fetched, and the inspection points the phone keeps.
+import {listPoints} from '../assessment.js';
 import {datumFor} from './datum.js';
 
 const LEAFLET_JS = '/static/pwa/vendor/leaflet/leaflet.js';
@@ -32,6 +33,23 @@ async function drawBase(L, map) {
     className: `base-${f.properties.kind}`})}).addTo(map).bringToBack();
 }
 
+/** The inspection points (模拟测评) under the pin, when there are no tiles (issue 16): from the copy
+ * the assessment tab keeps after each sync (WGS-84), so they are there offline too. Only landmarks:
+ * they take no taps, which still move the pin. */
+async function drawPoints(L, map, shown) {
+  let points = [];
+  try {
+    points = await listPoints();
+  } catch {
+    return;  // no IndexedDB: the map stays as it is
+  }
+  if (!map._loaded) return;
+  for (const point of points) {
+    if (!Number.isFinite(point.lat) || !Number.isFinite(point.lon)) continue;
+    L.circleMarker(shown(point), {radius: 5, weight: 2, interactive: false, className: 'pin-map-point'}).addTo(map);
+  }
+}
+
 /**
  * Show a draggable pin at `pin` ({lat, lon}, WGS-84) inside `container`; `onPick(lat, lon)` gets
  * every new position in WGS-84. `marks` are other points to show (the phone's fix, the photo's).
@@ -46,7 +64,10 @@ export async function openPinMap(container, {pin, marks = [], config, onPick}) {
     L.tileLayer(layer.url, {subdomains: layer.subdomains || 'abc', minZoom: layer.min_zoom ?? 0,
       maxZoom: layer.max_zoom ?? 18, attribution: layer.attribution || ''}).addTo(map);
   }
-  if (!layers.length) drawBase(L, map);
+  if (!layers.length) {
+    drawBase(L, map);
+    drawPoints(L, map, shown);
+  }
   for (const mark of marks) {
     L.circle(shown(mark), {radius: mark.accuracy || 5, className: 'map-mark'}).addTo(map);
   }
