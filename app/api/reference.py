@@ -1,6 +1,9 @@
 """Reference data the clients cache: categories, areas and the named places of offline addresses."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlalchemy as sa
 from flask import current_app
 from shapely.geometry import shape
@@ -42,5 +45,14 @@ def list_areas():
 @bp.get("/places")
 @api_auth()
 def list_places():
-    """The named points the phone needs to name a place offline as the server does (issue 18)."""
-    return places.for_phone(current_app.config["OFFLINE_PLACE_RADIUS_M"])
+    """The named points the phone needs to name a place offline as the server does (issue 18), and
+    the version of /areas' outlines: the phone fetches those again only when it changes."""
+    return {**places.for_phone(current_app.config["OFFLINE_PLACE_RADIUS_M"]), "areas_version": _areas_version()}
+
+
+def _areas_version() -> str:
+    """A digest of what /areas gives the phone (kind, name, outline): a county boundary edited alone
+    changes it, so the phone's outside-county warning gets the new outline at its next sync."""
+    rows = db.session.execute(sa.select(Area.id, Area.kind, Area.name_zh, Area.geometry).order_by(Area.id)).all()
+    text = json.dumps([list(row) for row in rows], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -89,9 +89,10 @@ RANKING = {"type": "object", "required": ["formula", "rows"], "properties": {
         "on_time_rate": _RATE, "resolved_rate": _RATE, "rework_rate": _RATE, "overdue_rate": _RATE,
         "overdue_urgent": {"type": "integer"}, "reopened_3_times": {"type": "integer"}}}}}}
 
-PLACES = {"type": "object", "required": ["version", "radius_m", "separator", "near", "places"], "properties": {
-    "version": {"type": "string"}, "radius_m": {"type": "number"}, "separator": {"type": "string"},
-    "near": {"type": "string"},
+PLACES = {"type": "object", "required": ["version", "areas_version", "radius_m", "separator", "near", "places"],
+          "properties": {
+    "version": {"type": "string"}, "areas_version": {"type": "string"}, "radius_m": {"type": "number"},
+    "separator": {"type": "string"}, "near": {"type": "string"},
     "places": {"type": "array", "items": {"type": "object", "required": ["name", "lat", "lon", "geometry"],
                                           "properties": {"name": {"type": "string"}, "lat": {"type": "number"},
                                                          "lon": {"type": "number"},

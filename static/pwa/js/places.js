@@ -9,12 +9,15 @@ import {getMeta, setMeta} from './meta.js';
 
 let cached = null; // {areas, places} once read, until the next refresh
 
-/** Fetch the townships and named places when they changed; a failure keeps what is cached. */
+/** Fetch the townships and named places when they changed; a failure keeps what is cached.
+ * The outlines have their own version: a boundary edited alone must reach the phone too (its
+ * outside-county warning, capture/county.js, reads the cached county outline). */
 export async function refreshPlaces() {
   try {
     const places = await apiFetch('/api/v1/places');
     const known = await getMeta('places');
-    if (known?.version !== places.version || !(await getMeta('areas'))) {
+    if (known?.version !== places.version || known?.areas_version !== places.areas_version
+        || !(await getMeta('areas'))) {
       const {areas} = await apiFetch('/api/v1/areas');
       await setMeta('areas', areas.map(({kind, name_zh, geometry}) => ({kind, name_zh, geometry})));
       await setMeta('places', places);
