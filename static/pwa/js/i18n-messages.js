@@ -225,6 +225,8 @@ export default {
   "visit.photos": "Photos (at least one for a fail)",
   "visit.position": "Phone location about {m} m accurate, about {d} m from the point",
   "visit.prev": "Previous item",
+  "visit.refused": "The server did not accept this visit: check it, then send it again.",
+  "visit.refused_item": "the server did not accept this answer: check it",
   "visit.saved": "Visit saved. It is sent when the phone is online.",
   "visit.started": "Started {time}"
  },
@@ -452,6 +454,8 @@ export default {
   "visit.photos": "拍照取证（不合格项至少一张）",
   "visit.position": "手机定位精度约 {m} 米，距点位约 {d} 米",
   "visit.prev": "上一项",
+  "visit.refused": "服务器未接受此次测评：请检查后重新发送。",
+  "visit.refused_item": "服务器未接受此项结果，请检查",
   "visit.saved": "测评已保存，联网后自动发送。",
   "visit.started": "开始于 {time}"
  }
