@@ -18,7 +18,7 @@ from app.models import Photo, Report, Ticket, TicketPhoto
 from app.services.accounts.users import issue_device_token
 from app.services.photos.cleanup import scan_media
 from app.storage import TEMP_SUFFIX, VARIANTS, MediaStore
-from tests.reliability.gunicorn_server import GunicornServer, server_env
+from tests.reliability.gunicorn_server import GunicornServer, server_env, task_queue_path
 from tests.reliability.phone_replay import Phone, grid_point, report_body, small_jpeg
 
 
@@ -107,8 +107,26 @@ def temp_files(media_root: Path) -> list[Path]:
     return [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
 
 
+def finish_photo_tasks(media_root: Path) -> None:
+    """Make the derivatives the stopped server had not made yet, as the scheduler would (issue 20):
+    a SIGKILL loses the task a process was running (the photo stays pending), others stay queued."""
+    from flask import current_app
+
+    from app.services.photos import derivatives
+    from app.tasks import photos as photo_tasks
+    from app.tasks import queue as task_queue
+
+    db.session.remove()
+    tasks = task_queue.build(current_app, immediate=False, backend="embedded", url=str(task_queue_path(media_root)))
+    for sha in db.session.scalars(sa.select(Photo.sha256).where(Photo.derivatives == derivatives.PENDING)):
+        tasks.enqueue(photo_tasks.KIND, sha)
+    db.session.remove()  # no transaction of ours while the tasks write (SQLite's one writer)
+    tasks.drain()
+
+
 def assert_every_report_exactly_once(phones: list[Phone], expected: dict[str, list[str]], media_root: Path) -> None:
     """The phones' ledgers against the database and the media folder (call with the server stopped)."""
+    finish_photo_tasks(media_root)
     db.session.remove()  # read what the server committed, not a snapshot of ours
     for phone in phones:
         server_errors = {code: n for code, n in phone.errors.items() if code.isdigit()}
@@ -146,5 +164,6 @@ def assert_every_report_exactly_once(phones: list[Phone], expected: dict[str, li
     scan = scan_media(store)
     db.session.rollback()
     assert (scan.missing_originals, scan.missing_derivatives) == ([], []), "a row points at a missing file"
+    assert (scan.pending, scan.failed) == ([], []), "a photo's derivatives were never made"
     assert scan.orphans == [], "files that no row names are left"
     assert temp_files(media_root) == []

@@ -25,10 +25,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def task_queue_path(media_root: Path) -> Path:
+    """The embedded task queue of a run (photo derivatives, decision 0014), beside its media folder."""
+    return media_root.parent / "tasks.sqlite3"
+
+
 def server_env(database_url: str, media_root: Path, **extra: str) -> dict[str, str]:
     """The environment a deployment would set (app/config.py reads it)."""
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env.update(DATABASE_URL=database_url, MEDIA_ROOT=str(media_root), SECRET_KEY=os.urandom(16).hex())
+    env.update(DATABASE_URL=database_url, MEDIA_ROOT=str(media_root), SECRET_KEY=os.urandom(16).hex(),
+               TASK_QUEUE="embedded", TASK_QUEUE_URL=str(task_queue_path(media_root)))  # this run's own queue
     env.update(extra)
     return env
 
