@@ -14,7 +14,7 @@ from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
 SITE = DEPLOY / "nginx" / "xuncha.conf"
-UNITS = ("xuncha-web.service", "xuncha-scheduler.service")
+UNITS = ("xuncha-web.service", "xuncha-scheduler.service", "xuncha-worker.service")
 
 
 def need(*tools: str) -> None:
@@ -113,8 +113,11 @@ def test_the_units_run_what_the_readme_says():
     scheduler = (DEPLOY / "xuncha-scheduler.service").read_text()
     assert re.search(r"^ExecStart=\S+/gunicorn -c gunicorn\.conf\.py .*wsgi:app$", web, re.M)
     assert "PROMETHEUS_MULTIPROC_DIR=/run/xuncha-web/" in web and "RuntimeDirectory=xuncha-web" in web
+    worker = (DEPLOY / "xuncha-worker.service").read_text()
     assert re.search(r"^ExecStart=\S+/flask --app wsgi scheduler$", scheduler, re.M)
-    for text in (web, scheduler):
+    assert re.search(r"^ExecStart=\S+/flask --app wsgi worker$", worker, re.M)
+    assert re.search(r"^KillSignal=SIGINT$", worker, re.M)  # finish the tasks in hand (app/tasks/cli.py)
+    for text in (web, scheduler, worker):
         assert "EnvironmentFile=/etc/xuncha/xuncha.env" in text and "PASSWORD" not in text.upper().replace(
             "PGPASSWORD", "")
     assert "-c gunicorn.conf.py" in (REPO / "README.md").read_text()
