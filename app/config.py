@@ -217,6 +217,8 @@ class Config:
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")  # addresses/networks; after TRUSTED_PROXIES
     HEALTH_HEARTBEAT_MAX_AGE_S = _env_float("HEALTH_HEARTBEAT_MAX_AGE_S", 300.0)  # the lease renews every 30 s
     HEALTH_EMAIL_MAX_AGE_S = _env_float("HEALTH_EMAIL_MAX_AGE_S", 900.0)  # send_email runs every minute
+    # A pending photo is requeued after 10 minutes (requeue_photo_tasks); twice that is a warning.
+    HEALTH_PHOTO_TASK_MAX_AGE_S = _env_float("HEALTH_PHOTO_TASK_MAX_AGE_S", 1200.0)
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # optional error reporting (sentry-sdk)
     SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
     # Open311 GeoReport v2: reads need an api_key unless the county opens them to the public.

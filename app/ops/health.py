@@ -2,8 +2,8 @@
 
 `database` and `media` are critical: either failing makes the answer 503, which takes the worker out
 of a load balancer. The others are warnings (status `warn`, still 200): a stopped scheduler, a
-working-day calendar without data for the coming days, or a queue that stopped draining does not
-make this worker unable to serve phones.
+working-day calendar without data for the coming days, a queue that stopped draining, or photos
+whose derivatives failed or wait too long does not make this worker unable to serve phones.
 """
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from flask import current_app
 
 from app.extensions import db
 from app.jobs import lease
+from app.models import Photo
 from app.ops import queues
 from app.services.calendar import holidays
+from app.services.photos import derivatives
 
 CALENDAR_DAYS = 60
 log = logging.getLogger(__name__)
@@ -94,6 +96,21 @@ def check_queue(queue: queues.Queue, now: datetime, max_age_s: float) -> Check:
     return Check(True, detail)
 
 
+def check_photo_tasks(now: datetime, max_age_s: float) -> Check:
+    """Derivatives that failed for good, or waited too long (no worker, or tasks lost): a warning,
+    since the originals are safe and the phones are served; the admin page says which photos."""
+    failed = db.session.scalar(sa.select(sa.func.count()).select_from(Photo)
+                               .where(Photo.derivatives == derivatives.FAILED)) or 0
+    oldest = db.session.scalar(sa.select(sa.func.min(Photo.created_at))
+                               .where(Photo.derivatives == derivatives.PENDING))
+    pending_s = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    detail = f"{failed} failed, oldest pending {int(pending_s)} s"
+    if failed or pending_s > max_age_s:
+        return Check(False, f"{detail} (limit {int(max_age_s)} s; /admin/photos, "
+                            "flask --app wsgi photos reprocess --failed)")
+    return Check(True, detail)
+
+
 def run_checks(now: datetime, today: date) -> dict[str, Check]:
     checks = {"database": check_database(), "media": check_media()}
     if checks["database"].ok:
@@ -101,6 +118,7 @@ def run_checks(now: datetime, today: date) -> dict[str, Check]:
         checks["scheduler"] = _guarded(lambda: check_scheduler(now))
         checks["email_queue"] = _guarded(lambda: check_queue(queues.email_outbox(), now,
                                                              config["HEALTH_EMAIL_MAX_AGE_S"]))
+        checks["photo_tasks"] = _guarded(lambda: check_photo_tasks(now, config["HEALTH_PHOTO_TASK_MAX_AGE_S"]))
     checks["calendar"] = _guarded(lambda: check_calendar(today))  # reads the county's calendar table
     return checks
 

@@ -141,3 +141,24 @@ def test_a_fresh_queue_is_fine(client, create_user):
     db.session.commit()
     resp, body = _health(client)
     assert body["checks"]["email_queue"]["ok"] and body["status"] == "ok"
+
+
+def test_photos_whose_derivatives_failed_or_wait_too_long_warn(client, create_user, create_photo):
+    create_user("inspector")
+    _beat(now_utc())
+    fresh = create_photo(derivatives="pending")
+    resp, body = _health(client)
+    assert body["checks"]["photo_tasks"]["ok"] and body["status"] == "ok", body  # just uploaded: fine
+
+    fresh.created_at = now_utc() - timedelta(hours=1)  # no worker made it in an hour
+    db.session.commit()
+    resp, body = _health(client)
+    assert resp.status_code == 200 and body["status"] == "warn"
+    assert body["checks"]["photo_tasks"]["ok"] is False and "oldest pending 3" in body["checks"]["photo_tasks"]["detail"]
+
+    fresh.derivatives, fresh.derivative_error = "failed", "corrupt"
+    db.session.commit()
+    resp, body = _health(client)
+    check = body["checks"]["photo_tasks"]
+    assert check["ok"] is False and check["detail"].startswith("1 failed") and "/admin/photos" in check["detail"]
+    assert "corrupt" not in check["detail"]  # the answer is public: which photo and why is the admin page's
