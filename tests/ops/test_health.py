@@ -154,7 +154,8 @@ def test_photos_whose_derivatives_failed_or_wait_too_long_warn(client, create_us
     db.session.commit()
     resp, body = _health(client)
     assert resp.status_code == 200 and body["status"] == "warn"
-    assert body["checks"]["photo_tasks"]["ok"] is False and "oldest pending 3" in body["checks"]["photo_tasks"]["detail"]
+    check = body["checks"]["photo_tasks"]
+    assert check["ok"] is False and "oldest pending 3" in check["detail"]
 
     fresh.derivatives, fresh.derivative_error = "failed", "corrupt"
     db.session.commit()
