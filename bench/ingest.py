@@ -268,6 +268,7 @@ class Client:
         self.viewer = requests.Session()  # the thumbnails are fetched from the watcher's thread
         self.viewer.headers["Authorization"] = f"Bearer {token}"
         self.derivatives_seen: set[str] = set()
+        self.busy_answers = 0  # PUTs answered 503 busy and sent again (counted in the answer's time)
 
     def report(self, data: bytes) -> tuple[str, float, float]:
         """(sha256, seconds PUT + sync, the perf_counter time of the sync's answer)."""
@@ -279,8 +280,13 @@ class Client:
             "lat": lat, "lon": lon, "accuracy_m": 8.0, "location_source": "device",
             "captured_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(), "photos": [sha]}]}
         started = time.perf_counter()
-        put = self.session.put(f"{self.base}/api/v1/photos/{sha}", data=data,
-                               headers={"Content-Type": "image/jpeg"}, timeout=(5, 120))
+        for _attempt in range(60):  # 503 busy (the derivative backlog is full): wait as the PWA does, then again
+            put = self.session.put(f"{self.base}/api/v1/photos/{sha}", data=data,
+                                   headers={"Content-Type": "image/jpeg"}, timeout=(5, 120))
+            if put.status_code != 503:
+                break
+            self.busy_answers += 1
+            time.sleep(float(put.headers.get("Retry-After", "1")))
         if put.status_code != 201:
             raise Failed(f"PUT {put.status_code}: {put.text[:300]}")
         self.derivatives_seen.add(str(put.json().get("derivatives", "made before the answer")))
@@ -435,7 +441,8 @@ def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clie
     return {"reports": len(answers), "answered_per_s": len(answers) / (answered_by - started),
             "done_per_s": len(answers) / (done_by - started), "answer_p50": _pct(answers, 0.5),
             "thumb_p50": _pct(watcher.waits, 0.5), "thumb_p95": _pct(watcher.waits, 0.95), "drained": drained,
-            "errors": errors + watcher.errors, "cpu_per_report": cpu_per_report, "clients_cpu": clients_cpu}
+            "errors": errors + watcher.errors, "cpu_per_report": cpu_per_report, "clients_cpu": clients_cpu,
+            "busy": sum(phone.busy_answers for phone in phones)}
 
 
 def derivatives_mode(client: Client) -> str:
@@ -492,7 +499,8 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
                       f"answer p50 {result['answer_p50'] * 1000:.0f} ms; thumbnail after the answer p50 "
                       f"{result['thumb_p50'] * 1000:.0f} ms, p95 {result['thumb_p95'] * 1000:.0f} ms; "
                       f"CPU per report: server {result['cpu_per_report'] * 1000:.0f} ms, the clients (this process) "
-                      f"{result['clients_cpu'] * 1000:.0f} ms; errors {len(result['errors'])}"
+                      f"{result['clients_cpu'] * 1000:.0f} ms; errors {len(result['errors'])}; "
+                      f"503 busy answers (sent again) {result['busy']}"
                       f"{'' if result['drained'] else '; NOT DRAINED in 120 s'}", flush=True)
                 for error in result["errors"][:5]:
                     print(f"   {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ def put_photo(sha256: str):
     Answered once the original is durable and its row committed: the web image, thumbnail and
     perceptual hash follow in a task (`derivatives: "pending"`, then "ready"; issue 20)."""
     actor = current_actor()
+    photos.refuse_if_backlogged(sha256)
     db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
     photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
     try:
@@ -43,6 +44,13 @@ def not_ready(exc: photos.DerivativesNotReady):
     body, status = render_error(exc)
     retry_after = exc.extra.get("retry_after_s")
     return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
+
+
+@bp.errorhandler(photos.Backlogged)
+def backlogged(exc: photos.Backlogged):
+    """503 with Retry-After: too many photos wait for their derivatives (app/config.py PHOTO_BACKLOG_LIMIT)."""
+    body, status = render_error(exc)
+    return body, status, {"Retry-After": str(exc.retry_after_s)}
 
 
 @bp.errorhandler(DecoderBusy)

@@ -1,0 +1,69 @@
+"""Issue 20: while PHOTO_BACKLOG_LIMIT photos wait for their derivatives, a new upload answers 503
+`busy` with Retry-After before its body is stored; stored bytes are still answered; once the tasks
+catch up, uploads are taken again."""
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import Photo
+from app.storage import MediaStore
+from tests.photos.conftest import sha
+from tests.photos.test_derivative_tasks import _use_queue
+
+
+@pytest.fixture
+def queued(app, monkeypatch, tmp_path):
+    """A real queue with nobody draining it, and room for two pending photos."""
+    monkeypatch.setitem(app.config, "PHOTO_BACKLOG_LIMIT", 2)
+    monkeypatch.setitem(app.config, "PHOTO_BACKLOG_RETRY_S", 3)
+    return _use_queue(app, monkeypatch, backend="embedded", url=str(tmp_path / "tasks.sqlite3"))
+
+
+@pytest.fixture
+def inspector_client(api, create_user):
+    return api(create_user("inspector"))
+
+
+def test_a_full_backlog_answers_busy_until_the_tasks_catch_up(queued, inspector_client, upload, make_jpeg,
+                                                              media_root):
+    first, second, third = (make_jpeg(seed=s) for s in (31, 32, 33))
+    assert upload(inspector_client, first).status_code == 201
+    assert upload(inspector_client, second).status_code == 201
+
+    busy = upload(inspector_client, third)
+    assert busy.status_code == 503 and busy.json["error"]["code"] == "busy"
+    assert busy.headers["Retry-After"] == "3"
+    assert db.session.get(Photo, sha(third)) is None  # nothing half-written
+    assert not MediaStore(media_root).exists("original", sha(third))
+
+    again = upload(inspector_client, first)  # stored bytes: answered as before, no new work
+    assert again.status_code == 200 and again.json["derivatives"] == "pending"
+
+    db.session.commit()
+    assert queued.drain() == 2
+    taken = upload(inspector_client, third)
+    assert taken.status_code == 201 and taken.json["derivatives"] == "pending"
+
+
+def test_no_limit_takes_every_upload(queued, app, monkeypatch, inspector_client, upload, make_jpeg):
+    monkeypatch.setitem(app.config, "PHOTO_BACKLOG_LIMIT", 0)
+    for seed in (41, 42, 43):
+        assert upload(inspector_client, make_jpeg(seed=seed)).status_code == 201
+
+
+def test_a_bad_hash_is_refused_as_before_when_busy(queued, inspector_client, upload, make_jpeg):
+    for seed in (51, 52):
+        upload(inspector_client, make_jpeg(seed=seed))
+    resp = upload(inspector_client, make_jpeg(seed=53), declared="zz\x00" + "0" * 61)
+    assert resp.status_code not in (500, 503)
+
+
+def test_the_busy_message_is_translated(queued, inspector_client, upload, make_jpeg):
+    for seed in (61, 62):
+        upload(inspector_client, make_jpeg(seed=seed))
+    data = make_jpeg(seed=63)
+    chinese = upload(inspector_client, data)  # zh-CN by default
+    english = inspector_client.put(f"/api/v1/photos/{sha(data)}?lang=en", data=data, content_type="image/jpeg")
+    assert "busy" in english.json["error"]["message"]
+    assert "缩略图" in chinese.json["error"]["message"]
