@@ -75,7 +75,8 @@ def main() -> int:
 
     statements = [0]
     with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.__setitem__(0, statements[0] + 1))
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda *a, **k: statements.__setitem__(0, statements[0] + 1))
 
     def sync(n: int) -> None:
         lat, lon = grid_point(n, columns=200, step_deg=0.0004)
