@@ -105,14 +105,22 @@ def int_arg(name: str, default: int) -> int:
     return value
 
 
-def bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
+def bool_text(raw: str) -> bool | None:
+    """The query-string words for yes and no (pages and app/schemas/params.py), None for anything else."""
     if raw.lower() in ("1", "true", "yes"):
         return True
     if raw.lower() in ("0", "false", "no"):
         return False
+    return None
+
+
+def bool_arg(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    value = bool_text(raw)
+    if value is not None:
+        return value
     raise ValidationFailed(_("%(name)s must be true or false.", name=name), field=name)
 
 
@@ -160,18 +168,17 @@ def date_arg(name: str) -> date | None:
 
 
 def ticket_filter() -> TicketFilter:
-    """Filters shared by the ticket list API and exports."""
-    statuses = [s for s in (request.args.get("status") or "").split(",") if s]
+    """Filters shared by the ticket list API, its pages and exports: read by the API's own model."""
+    from app.schemas.params import TicketQuery, query  # that module builds on this one
+
+    return filter_of(query(TicketQuery))
+
+
+def filter_of(args, *, page: int = 1, per_page: int = 50) -> TicketFilter:
+    """The TicketFilter of validated ticket filters (app.schemas.params.TicketFilters and its kin)."""
     return TicketFilter(
-        statuses=statuses,
-        department=request.args.get("department") or None,
-        category=request.args.get("category") or None,
-        area=request.args.get("area") or None,
-        overdue=bool_arg("overdue"),
-        search=request.args.get("q") or None,
-        received_from=time_arg("from"),
-        received_to=time_arg("to"),
-        sort=request.args.get("sort") or "-received_at",
-        page=int_arg("page", 1),
-        per_page=int_arg("per_page", 50),
+        statuses=[s for s in (args.status or "").split(",") if s],
+        department=args.department, category=args.category, area=args.area, overdue=args.overdue,
+        search=args.q, received_from=args.received_from, received_to=args.received_to, sort=args.sort,
+        page=getattr(args, "page", page), per_page=getattr(args, "per_page", per_page),
     )

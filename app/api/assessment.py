@@ -7,17 +7,15 @@ checklists (the standard their points are checked against) and their own points 
 from __future__ import annotations
 
 import math
-import re
-from datetime import date
 
-from flask import current_app, request
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.api import bp
 from app.errors import NotFound, ValidationFailed
 from app.models import Role
-from app.params import int_arg
+from app.schemas.params import PointsQuery, ScoreQuery, query
 from app.security import api_auth, current_actor
 from app.services.assessment import checklists, points
 from app.services.assessment import score as scoring
@@ -25,20 +23,16 @@ from app.services.supervision.gcj02 import Datum
 from app.services.supervision.tiles import datum_name
 from app.timeutil import iso, now_utc
 
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DEFAULT_RADIUS_M = 1000.0
-MAX_RADIUS_M = 50_000.0
 
 
 @bp.get("/points")
 @api_auth()
 def list_points():
-    near, radius = _near_args()
+    args = query(PointsQuery)
+    near, radius = _near(args)
     # ?datum=tiles: positions in the map tiles' datum (GCJ-02 for AMap tiles), as the supervisor map draws them.
-    datum = request.args.get("datum", "")
-    if datum not in ("", "tiles"):
-        raise ValidationFailed(_("datum must be tiles or left out (WGS-84)."), field="datum")
-    shift = Datum(datum_name(current_app.config)).to_display if datum else (lambda lat, lon: (lat, lon))
+    shift = Datum(datum_name(current_app.config)).to_display if args.datum else (lambda lat, lon: (lat, lon))
     rows = points.visible_points(current_actor(), near, radius)
     return {"points": [{
         "code": p.code, "name": p.name, "location_type": p.location_type, "lat": shifted[0], "lon": shifted[1],
@@ -62,11 +56,8 @@ def get_checklist(location_type: str):
 @bp.get("/assessment/score")
 @api_auth(Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT)
 def assessment_score():
-    start, end = _day_arg("start"), _day_arg("end")
-    draw = int_arg("draw", 0) if request.args.get("draw") not in (None, "") else None
-    if draw is not None and draw < 1:  # ids start at 1 (app/schemas/params.py ScoreQuery)
-        raise ValidationFailed(_("%(name)s is out of range.", name="draw"), field="draw")
-    result = scoring.for_actor(scoring.score(start, end, draw, now=now_utc()), current_actor())
+    args = query(ScoreQuery)
+    result = scoring.for_actor(scoring.score(args.start, args.end, args.draw, now=now_utc()), current_actor())
     return {
         "county": {"score": _rounded(result.county), "max": result.max},
         "by_location_type": [{"location_type": t.location_type, "score": _rounded(t.score), "visited": t.visited,
@@ -84,34 +75,15 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _day_arg(name: str) -> date:
-    raw = request.args.get(name) or ""
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."), field=name) from None
-
-
-def _near_args() -> tuple[tuple[float, float] | None, float | None]:
-    raw_near, raw_radius = request.args.get("near"), request.args.get("radius_m")
-    if raw_near in (None, ""):
-        if raw_radius not in (None, ""):
+def _near(args: PointsQuery) -> tuple[tuple[float, float] | None, float | None]:
+    if args.near is None:
+        if args.radius_m is not None:
             raise ValidationFailed(_("radius_m needs near=lat,lon."), field="radius_m")
         return None, None
     try:
-        lat, lon = (float(v) for v in raw_near.split(","))
+        lat, lon = (float(v) for v in args.near.split(","))
     except ValueError:
         lat = lon = math.nan
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationFailed(_("near must be lat,lon in degrees."), field="near")
-    radius = DEFAULT_RADIUS_M
-    if raw_radius not in (None, ""):
-        try:
-            radius = float(raw_radius)
-        except ValueError:
-            radius = math.nan
-        if not (math.isfinite(radius) and 0 < radius <= MAX_RADIUS_M):
-            raise ValidationFailed(_("radius_m must be a number of metres from 1 to 50000."), field="radius_m")
-    return (lat, lon), radius
+    return (lat, lon), DEFAULT_RADIUS_M if args.radius_m is None else args.radius_m

@@ -2,14 +2,11 @@
 (supervisors and admins). Visits arrive through POST /api/v1/sync (docs/sync-protocol.md)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from app.api import bp
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Role
-from app.params import bool_arg, date_arg, page_arg
 from app.schemas.bodies import VoidIn, request_body
+from app.schemas.params import VisitsQuery, query
 from app.security import api_auth, current_actor
 from app.services.assessment import visits
 from app.services.assessment.score import check_period
@@ -19,9 +16,9 @@ from app.timeutil import iso, now_utc
 @bp.get("/assessment/visits")
 @api_auth(Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 def list_visits():
-    period = check_period(_day("start"), _day("end"))
-    page = page_arg()
-    rows, total = visits.list_visits(current_actor(), period, flagged=bool_arg("flagged"), page=page)
+    args = query(VisitsQuery)
+    period, page = check_period(args.start, args.end), args.page
+    rows, total = visits.list_visits(current_actor(), period, flagged=args.flagged, page=page)
     return {"visits": [{
         "id": v.id, "client_id": v.client_id, "point_code": v.point_code, "point_name": v.point_name,
         "inspector": v.inspector, "checklist_version": v.checklist_version, "started_at": iso(v.started_at),
@@ -39,9 +36,3 @@ def void_visit(visit_id: int):
     db.session.commit()
     return {"id": visit.id, "voided": True, "voided_at": iso(visit.voided_at), "void_reason": visit.void_reason}
 
-
-def _day(name: str):
-    day = date_arg(name)
-    if day is None:
-        raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."), field=name)
-    return day

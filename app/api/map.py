@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.api import bp
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Area, Role
-from app.params import int_arg, ticket_filter
+from app.params import filter_of
+from app.schemas.params import ClustersQuery, query
 from app.security import api_auth, current_actor
 from app.services.supervision import basemap, map_clusters, tiles
 from app.services.supervision.gcj02 import Datum
@@ -21,9 +22,9 @@ def _datum() -> Datum:
     return Datum(datum_name(current_app.config))
 
 
-def _bbox_arg() -> tuple[float, float, float, float]:
+def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(v) for v in request.args.get("bbox", "").split(","))
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in text.split(","))
     except ValueError:
         raise ValidationFailed(_("bbox must be minLon,minLat,maxLon,maxLat."), field="bbox") from None
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
@@ -34,10 +35,9 @@ def _bbox_arg() -> tuple[float, float, float, float]:
 @bp.get("/map/clusters")
 @api_auth(Role.SUPERVISOR, Role.ADMIN)
 def map_cluster_features():
-    if "zoom" not in request.args:
-        raise ValidationFailed(_("zoom is required."), field="zoom")
-    return map_clusters.clusters(current_actor(), ticket_filter(), _bbox_arg(), int_arg("zoom", 0), now_utc(),
-                                 _datum(), members=request.args.get("members") == "1")
+    args = query(ClustersQuery)
+    return map_clusters.clusters(current_actor(), filter_of(args), _bbox(args.bbox), args.zoom, now_utc(),
+                                 _datum(), members=args.members == "1")
 
 
 @bp.get("/map/config")

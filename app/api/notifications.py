@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.api import bp
 from app.extensions import db
 from app.models import Notification
-from app.params import page_arg
+from app.schemas.params import PageQuery, query
 from app.security import api_auth, current_actor
 from app.services.notifications import centre as notify
 from app.timeutil import iso, now_utc
@@ -20,7 +20,7 @@ def notification_out(row: Notification) -> dict:
 @api_auth()
 def list_notifications():
     user_id = current_actor().user_id
-    rows, total = notify.list_for(user_id, page=page_arg())
+    rows, total = notify.list_for(user_id, page=query(PageQuery).page)
     return {"notifications": [notification_out(n) for n in rows], "total": total,
             "unread": notify.unread_count(user_id)}
 

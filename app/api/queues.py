@@ -5,8 +5,8 @@ from app.api import bp
 from app.api.serializers import photo_link, ticket_summary
 from app.extensions import db
 from app.models import Role
-from app.params import page_arg
 from app.schemas.bodies import AcceptIn, SplitIn, request_body
+from app.schemas.params import PageQuery, query
 from app.security import api_auth, current_actor
 from app.services.tickets import desk, recheck, triage
 from app.services.tickets import queries as ticket_queries
@@ -30,7 +30,8 @@ def accept_tickets():
 @api_auth(Role.SUPERVISOR, Role.ADMIN)
 def triage_queue(queue: str):
     now = now_utc()
-    tickets, total = ticket_queries.list_tickets(current_actor(), triage.queue_filter(queue, page_arg()), now)
+    flt = triage.queue_filter(queue, query(PageQuery).page)
+    tickets, total = ticket_queries.list_tickets(current_actor(), flt, now)
     reasons = triage.return_reasons([t.id for t in tickets]) if queue == "returned" else {}
     rows = [{**ticket_summary(t, now), "return_reason": reasons.get(t.id)} for t in tickets]
     return {"queue": queue, "tickets": rows, "total": total, "sizes": triage.queue_sizes(now)}
@@ -50,7 +51,7 @@ def split_report(ticket_id: int, report_id: int):
 def recheck_tasks():
     """Resolved tickets waiting for this user's re-inspection, with their before and after photos."""
     now = now_utc()
-    tickets, total = recheck.tasks(current_actor(), page=page_arg())
+    tickets, total = recheck.tasks(current_actor(), page=query(PageQuery).page)
     rows = [{**ticket_summary(t, now), "resolved_at": iso(t.resolved_at), "version": t.version,
              "photos": [photo_link(p) for p in ticket_queries.ticket_photos(t)]} for t in tickets]
     return {"tickets": rows, "total": total}

@@ -5,7 +5,7 @@ from flask import current_app
 
 from app.api import bp
 from app.models import Role
-from app.params import date_arg
+from app.schemas.params import PeriodQuery, query
 from app.security import api_auth
 from app.services.supervision import ranking
 from app.services.supervision.kpis import Period
@@ -15,7 +15,8 @@ from app.timeutil import now_utc
 @bp.get("/ranking")
 @api_auth(Role.SUPERVISOR, Role.ADMIN)
 def get_ranking():
-    period = Period.checked(date_arg("start"), date_arg("end"))
+    args = query(PeriodQuery)
+    period = Period.checked(args.start, args.end)
     rules = ranking.RankingRules.from_config(current_app.config)
     result = ranking.department_ranking(period, now_utc(), rules)
     return {"formula": ranking.formula_text(rules), "start": period.first_day.isoformat(),

@@ -8,8 +8,9 @@ from app.api import bp
 from app.api.serializers import evidence_flag_out, ticket_detail, ticket_summary
 from app.errors import Conflict
 from app.extensions import db
-from app.params import ticket_filter
+from app.params import filter_of
 from app.schemas.bodies import TicketActionIn, request_body
+from app.schemas.params import TicketQuery, query
 from app.security import api_auth, current_actor
 from app.services.photos import evidence
 from app.services.tickets import queries as ticket_queries
@@ -32,7 +33,7 @@ def _detail(ticket):
 @api_auth()
 def list_tickets():
     now = now_utc()
-    tickets, total = ticket_queries.list_tickets(current_actor(), ticket_filter(), now)
+    tickets, total = ticket_queries.list_tickets(current_actor(), filter_of(query(TicketQuery)), now)
     return {"tickets": [ticket_summary(t, now) for t in tickets], "total": total}
 
 

@@ -1,28 +1,107 @@
-"""The query strings of /api/v1, one model each, for the document (decision 0013).
+"""The query strings of /api/v1, one model each: they validate the requests and write the document (decision 0013).
 
-They are read by app/params.py's helpers (int_arg, bool_arg, time_arg, date_arg, ticket_filter) and
-the routes' own checks, which answer 422 `validation_failed` naming the parameter; these models say
-the same things to clients: a field is a parameter (its alias when the name is a Python keyword).
+A view reads its query string with `query(Model)`: a field is a parameter (its alias when the name
+is a Python keyword); an empty value is a left-out one; a repeated parameter counts by its first
+value, as Flask's request.args.get does. A value breaking a field is 422 `validation_failed` naming
+the parameter, with the messages app/params.py's helpers give (they parse text the same way).
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from flask import request
+from flask_babel import gettext as _
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
+from app.errors import ValidationFailed
 from app.models.mapgrid import MAX_ZOOM, MIN_ZOOM
-from app.params import MAX_INT
+from app.params import MAX_INT, bool_text
+from app.timeutil import YearOutOfRange, parse_date, parse_iso_with_offset
 
 MAX_PER_PAGE = 200
 
 
+def _from_text(parse: Callable[[str], Any], kind: str) -> BeforeValidator:
+    """Query text parsed by app.params / app.timeutil's own parser, so pages and API agree on what is valid."""
+    def before(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except YearOutOfRange:
+            raise PydanticCustomError("out_of_range", "out of range") from None
+        except ValueError:
+            raise PydanticCustomError(kind, kind) from None
+    return BeforeValidator(before)
+
+
+def _bool(text: str) -> bool:
+    value = bool_text(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
+QueryBool = Annotated[bool, _from_text(_bool, "bool_parsing")]
+QueryTime = Annotated[datetime, _from_text(parse_iso_with_offset, "datetime_parsing")]
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(text: str) -> date:
+    if not DAY.fullmatch(text):  # fromisoformat takes 20261101 too, which the document does not offer
+        raise ValueError(text)
+    return parse_date(text)
+
+
 class Query(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    # A parameter whose every refusal says one thing (the period's dates, say), by field name.
+    messages: ClassVar[dict[str, Callable[[], str]]] = {}
 
 
+Q = TypeVar("Q", bound=Query)
 Page = Annotated[int, Field(ge=1, le=MAX_INT, description="from 1")]
-Day = Annotated[date, Field(description="YYYY-MM-DD, a local day (Asia/Shanghai)")]
+Day = Annotated[date, _from_text(_day, "date_parsing"), Field(description="YYYY-MM-DD, a local day (Asia/Shanghai)")]
+
+
+def query(model: type[Q]) -> Q:
+    """The request's query string as `model`, or 422 validation_failed naming the first bad parameter."""
+    raw = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        value = request.args.get(key)
+        if value not in (None, ""):
+            raw[key] = value
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0]) if error["loc"] else None
+        raise ValidationFailed(_message(model, name, error["type"]), field=name) from None
+
+
+def _message(model: type[Query], name: str | None, kind: str) -> str:
+    fields = {info.alias or key: key for key, info in model.model_fields.items()}
+    own = model.messages.get(fields.get(name, name or ""))
+    if own is not None:
+        return own()
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("%(name)s must be a whole number.", name=name)
+    if kind == "bool_parsing":
+        return _("%(name)s must be true or false.", name=name)
+    if kind == "datetime_parsing":
+        return _("%(name)s must be an ISO 8601 time with an offset.", name=name)
+    if kind == "date_parsing":
+        return _("%(name)s must be a date like 2026-11-28.", name=name)
+    if name == "page" and kind == "greater_than_equal":
+        return _("Pages start at 1.")
+    return _("%(name)s is out of range.", name=name)
 
 
 class PageQuery(Query):
@@ -34,11 +113,11 @@ class TicketFilters(Query):
     department: str | None = Field(None, description="a department's code")
     category: str | None = Field(None, description="a category's code")
     area: str | None = Field(None, description="an area's code")
-    overdue: bool | None = None
+    overdue: QueryBool | None = None
     q: str | None = Field(None, description="case number, address or text")
-    received_from: datetime | None = Field(None, alias="from", description="received at or after (ISO 8601 with "
+    received_from: QueryTime | None = Field(None, alias="from", description="received at or after (ISO 8601 with "
                                                                             "an offset)")
-    received_to: datetime | None = Field(None, alias="to", description="received before")
+    received_to: QueryTime | None = Field(None, alias="to", description="received before")
     sort: str = Field("-received_at", examples=["-received_at"])
 
 
@@ -53,6 +132,7 @@ class ClustersQuery(TicketFilters):
         f"the map's zoom; cells are counted at {MIN_ZOOM} to {MAX_ZOOM} (a zoom outside is taken as the nearest)"))]
     members: str | None = Field(None, description="1: each cluster lists its tickets (id, case_number, status), for "
                                                   "the highest zoom (any other value: not)")
+    messages: ClassVar[dict[str, Callable[[], str]]] = {"bbox": lambda: _("bbox must be minLon,minLat,maxLon,maxLat.")}
 
 
 class PointsQuery(Query):
@@ -61,11 +141,19 @@ class PointsQuery(Query):
                         ] = None
     datum: Literal["tiles"] | None = Field(None, description="tiles: positions in the map tiles' datum (TILE_CRS), "
                                                              "else WGS-84")
+    messages: ClassVar[dict[str, Callable[[], str]]] = {
+        "radius_m": lambda: _("radius_m must be a number of metres from 1 to 50000."),
+        "datum": lambda: _("datum must be tiles or left out (WGS-84)."),
+    }
 
 
 class PeriodQuery(Query):
     start: Day
     end: Day
+    messages: ClassVar[dict[str, Callable[[], str]]] = {
+        "start": lambda: _("Give the period as two dates, YYYY-MM-DD."),
+        "end": lambda: _("Give the period as two dates, YYYY-MM-DD."),
+    }
 
 
 class ScoreQuery(PeriodQuery):
@@ -73,5 +161,5 @@ class ScoreQuery(PeriodQuery):
 
 
 class VisitsQuery(PeriodQuery):
-    flagged: bool | None = Field(None, description="only visits far from their point (or not)")
+    flagged: QueryBool | None = Field(None, description="only visits far from their point (or not)")
     page: Page = 1

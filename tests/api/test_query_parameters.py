@@ -93,3 +93,53 @@ def test_a_value_the_document_forbids_is_refused_naming_the_parameter(supervisor
                                   "/ranking", "/triage/{queue}", "/notifications", "/recheck"])
 def test_the_values_the_document_allows_are_accepted(supervisor_api, path):
     assert supervisor_api.get(_url(path)).status_code == 200
+
+
+# The routes read their query strings through these models (app.schemas.params.query): the refusals
+# below are the models' own, with the messages and translations the older helpers gave.
+@pytest.mark.parametrize(("url", "field"), [
+    ("/tickets?per_page=" + "9" * 5000, "per_page"),           # more digits than int() takes
+    ("/tickets?page=-99999999999999999999", "page"),
+    ("/tickets?from=9999-12-31T23:59:59%2B14:00", "from"),      # past timeutil's years
+    ("/tickets?from=0001-01-01T00:00:00-14:00", "from"),
+    ("/tickets?to=2026-11-01T00:00:00", "to"),                  # no offset
+    ("/tickets?overdue=on", "overdue"),                          # pages' words only: 1/0, true/false, yes/no
+    ("/points?near=30,120&radius_m=nan", "radius_m"),
+    ("/points?near=30,120&radius_m=1e999", "radius_m"),
+    ("/map/clusters?bbox=1,2,3,4&zoom=1.5", "zoom"),
+    ("/assessment/score?start=0001-01-01&end=2026-11-28", "start"),
+    ("/ranking?start=2026-11-01&end=99999-01-01", "end"),
+    ("/assessment/visits?start=2026-11-01&end=2026-11-28&flagged=maybe", "flagged"),
+    ("/notifications?page=0", "page"),
+])
+def test_hostile_values_are_refused_naming_the_parameter(supervisor_api, url, field):
+    resp = supervisor_api.get("/api/v1" + url)
+    assert resp.status_code == 422, resp.text
+    error = resp.get_json()["error"]
+    assert (error["code"], error["field"]) == ("validation_failed", field)
+
+
+def test_a_repeated_parameter_counts_by_its_first_value(supervisor_api):
+    assert supervisor_api.get("/api/v1/tickets?page=1&page=abc").status_code == 200
+    resp = supervisor_api.get("/api/v1/tickets?page=abc&page=1")
+    assert (resp.status_code, resp.get_json()["error"]["field"]) == (422, "page")
+
+
+def test_an_empty_value_is_a_left_out_one(supervisor_api):
+    assert supervisor_api.get("/api/v1/tickets?page=&per_page=&overdue=&from=&q=").status_code == 200
+
+
+@pytest.mark.parametrize(("url", "english", "chinese"), [
+    ("/notifications?page=0", "Pages start at 1.", "页码从 1 开始。"),
+    ("/tickets?per_page=x", "per_page must be a whole number.", None),
+    ("/tickets?overdue=maybe", "overdue must be true or false.", None),
+    ("/tickets?from=soon", "from must be an ISO 8601 time with an offset.", None),
+    ("/ranking?start=2026-11-01", "Give the period as two dates, YYYY-MM-DD.", None),
+    ("/points?near=30,120&radius_m=0", "radius_m must be a number of metres from 1 to 50000.", None),
+])
+def test_the_refusals_say_why_in_both_languages(supervisor_api, url, english, chinese):
+    sep = "&" if "?" in url else "?"
+    resp = supervisor_api.get(f"/api/v1{url}{sep}lang=en")
+    assert resp.status_code == 422 and resp.get_json()["error"]["message"] == english
+    default = supervisor_api.get(f"/api/v1{url}{sep}lang=zh_CN").get_json()["error"]["message"]
+    assert default != english and (chinese is None or default == chinese)
