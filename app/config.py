@@ -156,7 +156,7 @@ class Config:
     # A new upload answers 503 "busy" (Retry-After PHOTO_BACKLOG_RETRY_S) while this many photos wait
     # for their derivatives, so the wait for a thumbnail stays bounded (issue 20); 0: never.
     PHOTO_BACKLOG_LIMIT = _env_int("PHOTO_BACKLOG_LIMIT", 12)
-    PHOTO_BACKLOG_RETRY_S = _env_int("PHOTO_BACKLOG_RETRY_S", 2)
+    PHOTO_BACKLOG_RETRY_S = _env_int("PHOTO_BACKLOG_RETRY_S", 1)
     MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES + 1024 * 1024
     # Background tasks (app/tasks, decision 0014): the photo derivatives after an upload answered.
     # embedded: a SQLite file (TASK_QUEUE_URL: its path, default instance/tasks.sqlite3), nothing else
