@@ -9,7 +9,7 @@ check`). Pixels that do not decode fail at once: a retry would read the same byt
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -20,7 +20,7 @@ from app.services.photos import derivatives
 log = logging.getLogger(__name__)
 KIND = "photo_derivatives"
 # Longer than the last retry's wait (10 + 20 + 40 s by default) and any decode: surely lost.
-STALE = timedelta(minutes=10)
+STALE = derivatives.STALE_PENDING
 
 
 def register(queue, config) -> None:

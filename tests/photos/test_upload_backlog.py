@@ -4,6 +4,7 @@ catch up, uploads are taken again."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Photo
@@ -44,6 +45,23 @@ def test_a_full_backlog_answers_busy_until_the_tasks_catch_up(queued, inspector_
     assert queued.drain() == 2
     taken = upload(inspector_client, third)
     assert taken.status_code == 201 and taken.json["derivatives"] == "pending"
+
+
+def test_photos_whose_tasks_were_lost_do_not_hold_the_phones_back(queued, inspector_client, upload, make_jpeg):
+    from datetime import timedelta
+
+    from app.services.photos import derivatives
+    from app.timeutil import now_utc
+
+    first, second, third = (make_jpeg(seed=s) for s in (61, 62, 63))
+    assert upload(inspector_client, first).status_code == 201
+    assert upload(inspector_client, second).status_code == 201
+    assert upload(inspector_client, third).status_code == 503  # two pending: full
+    long_ago = now_utc() - derivatives.STALE_PENDING - timedelta(minutes=1)
+    for photo in db.session.scalars(sa.select(Photo)):  # a killed worker took their tasks with it
+        photo.created_at, photo.derivatives_at = long_ago, None
+    db.session.commit()
+    assert upload(inspector_client, third).status_code == 201  # the requeue job's, not the phones' problem
 
 
 def test_no_limit_takes_every_upload(queued, app, monkeypatch, inspector_client, upload, make_jpeg):

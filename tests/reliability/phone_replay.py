@@ -159,6 +159,8 @@ class Phone:
             return data
         if response.status_code == 401:
             raise NeedsLogin(data)
+        if response.status_code == 503 and (data.get("error") or {}).get("code") == "busy":
+            raise RetryLater("busy")  # the server's own back-pressure (a full thumbnail backlog), not a failure
         if response.status_code >= 500 or response.status_code in RETRYABLE:
             raise RetryLater(str(response.status_code))
         raise Refused(response.status_code, (data.get("error") or {}).get("code", "?"))

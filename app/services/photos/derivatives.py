@@ -8,6 +8,8 @@ task gave up (its reason in `derivative_error`); `photos reprocess` tries again.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 
 from app.extensions import db
@@ -17,6 +19,9 @@ from app.storage import MediaStore
 from app.timeutil import now_utc
 
 PENDING, READY, FAILED = "pending", "ready", "failed"
+# Pending this long since its last try, a photo's task was lost (a killed process, an unreachable
+# queue at the commit): the scheduler queues it again, and the upload backlog stops counting it.
+STALE_PENDING = timedelta(minutes=10)
 # The bytes themselves are at fault: another try reads the same bytes.
 PERMANENT = (imaging.CorruptImage, imaging.TooManyPixels, imaging.UnsupportedType)
 ERROR_CHARS = 500

@@ -74,8 +74,12 @@ def refuse_if_backlogged(declared_sha256: str) -> None:
         return  # a bad hash is store_photo's to refuse, with its own error
     if db.session.get(Photo, sha256) is not None:
         return
-    pending = db.session.scalar(sa.select(sa.func.count()).select_from(Photo)
-                                .where(Photo.derivatives == derivatives.PENDING))
+    # Only photos a task is still working towards: one pending longer than the requeue job's STALE
+    # lost its task with a killed process, and must not hold every phone back until it is requeued.
+    recent = now_utc() - derivatives.STALE_PENDING
+    pending = db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(
+        Photo.derivatives == derivatives.PENDING,
+        sa.func.coalesce(Photo.derivatives_at, Photo.created_at) >= recent))
     if pending >= limit:
         raise Backlogged(_("The server is busy making thumbnails; the photo is kept and sent again shortly."),
                          retry_after_s=current_app.config["PHOTO_BACKLOG_RETRY_S"])
