@@ -149,3 +149,22 @@ class Phone:
 @pytest.fixture
 def phone(context, live_url):
     return Phone(context, live_url)
+
+
+@pytest.fixture
+def inspector_name(create_user):
+    """An inspector's user name, committed where the live server sees it."""
+    return settled(lambda: create_user("inspector").username)
+
+
+def all_tickets():
+    """Every ticket, loaded and detached from the session (reading one later opens no transaction)."""
+    import sqlalchemy as sa
+
+    from app.models import Ticket
+
+    def read():
+        tickets = db.session.scalars(sa.select(Ticket)).all()
+        db.session.expunge_all()
+        return tickets
+    return settled(read)

@@ -9,13 +9,10 @@ import base64
 from fractions import Fraction
 
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
-from app.extensions import db
-from app.models import Ticket
 from app.services.reports import geo
-from tests.browser.conftest import GPS_PHOTO, TESTDATA, settled, wait_until
+from tests.browser.conftest import GPS_PHOTO, TESTDATA, all_tickets, settled, wait_until
 from tests.factories import OUTSIDE, SEAT
 
 pytestmark = pytest.mark.browser
@@ -53,19 +50,6 @@ new MutationObserver(() => {
   if (!line.hidden && line.textContent) globalThis.formErrors.push(line.textContent);
 }).observe(line, {attributes: true, childList: true, characterData: true, subtree: true});
 """
-
-
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
-def all_tickets() -> list[Ticket]:
-    def read():
-        tickets = db.session.scalars(sa.select(Ticket)).all()
-        db.session.expunge_all()
-        return tickets
-    return settled(read)
 
 
 def jpeg_with_gps(path, lat: float, lon: float):
@@ -257,6 +241,9 @@ def test_a_refused_report_reads_plainly_and_the_status_line_says_it_waits(phone,
     phone.screenshot("outbox-refused-plain")
 
     page.click("[data-action=lang]")
+    # The outbox re-renders in the new language as it is told of the change: wait for it.
+    state = "[data-field=outbox-list] > li[data-state=needs_attention] [data-slot=state]"
+    wait_until(page, f"document.querySelector({state!r}).textContent.trim() === {REFUSED_EN!r}")
     assert card.locator("[data-slot=state]").inner_text() == REFUSED_EN
     assert card.locator("[data-slot=errors] li").all_inner_texts() == ["Outside the county."]
     page.click("[data-action=lang]")

@@ -32,11 +32,6 @@ QUOTA_MESSAGE = "本机存储空间不足，无法保存。请先联网发送或
 MAP_ZOOM = 17  # static/pwa/js/capture/map.js opens the map at this zoom
 
 
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
 def only_ticket() -> Ticket:
     def read():
         [ticket] = db.session.scalars(sa.select(Ticket)).all()

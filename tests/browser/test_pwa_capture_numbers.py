@@ -14,11 +14,6 @@ from tests.browser.conftest import GPS_PHOTO, settled, wait_until
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
 def test_two_offline_captures_carry_their_numbers_and_the_waiting_list(phone, inspector_name):
     bodies: list[dict] = []
     phone.context.on("request", lambda request: bodies.append(json.loads(request.post_data)) if (

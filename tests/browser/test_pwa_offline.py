@@ -8,28 +8,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Photo, PhotoKind, Report, Ticket, TicketPhoto
-from tests.browser.conftest import GPS_PHOTO, PHONE_AT, settled, wait_until
+from app.models import Photo, PhotoKind, Report, TicketPhoto
+from tests.browser.conftest import GPS_PHOTO, PHONE_AT, all_tickets, settled, wait_until
 
 pytestmark = pytest.mark.browser
 
 # What ExifTool reads from DSCN0010.jpg (tests/data/photos/exiftool-truth.json): GPS and DateTimeOriginal.
 EXIF_LAT, EXIF_LON = 43.467448, 11.885127
 EXIF_TAKEN_AT = datetime(2008, 10, 22, 8, 28, 39, tzinfo=UTC)  # 16:28:39 on a phone in China
-
-
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
-def all_tickets() -> list[Ticket]:
-    """Every ticket, loaded and detached from the session (reading one later opens no transaction)."""
-    def read():
-        tickets = db.session.scalars(sa.select(Ticket)).all()
-        db.session.expunge_all()
-        return tickets
-    return settled(read)
 
 
 def test_offline_capture_survives_reloads_and_syncs_exactly_once(phone, inspector_name):

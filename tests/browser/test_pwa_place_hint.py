@@ -14,11 +14,6 @@ from tests.browser.conftest import GPS_PHOTO, PHONE_AT, settled, wait_until
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
 def test_the_offline_place_name_is_a_hint_never_the_inspectors_address(phone, inspector_name):
     expected = settled(lambda: places.offline_name(PHONE_AT["latitude"], PHONE_AT["longitude"],
                                                    current_app.config["OFFLINE_PLACE_RADIUS_M"]))

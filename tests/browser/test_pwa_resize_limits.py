@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser.conftest import settled, wait_until
+from tests.browser.conftest import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +39,6 @@ for (const prototype of prototypes) {
   }
 }
 """
-
-
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
 
 
 def big_jpeg(path, size: tuple[int, int]):

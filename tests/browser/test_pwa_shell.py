@@ -12,11 +12,6 @@ from tests.factories import category
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
 def shell_caches(page) -> list[str]:
     return page.evaluate("caches.keys().then((names) => names.filter((n) => n.startsWith('shell-')))")
 

@@ -26,11 +26,6 @@ VISIT_JS = "import('/static/pwa/js/visits.js')"
 
 
 @pytest.fixture
-def inspector_name(create_user):
-    return settled(lambda: create_user("inspector").username)
-
-
-@pytest.fixture
 def point():
     """The seeded point and its current checklist: (lat, lon, location type, [item codes])."""
     def read():
