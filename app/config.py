@@ -58,6 +58,17 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))
+    # Photo files: "filesystem" (under MEDIA_ROOT) or "s3", an S3-compatible bucket (decision 0018). The
+    # bucket's keys come from boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), never from here.
+    MEDIA_BACKEND = os.environ.get("MEDIA_BACKEND", "filesystem")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # blank: AWS itself
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_REGION = os.environ.get("S3_REGION", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE", "auto")  # path (MinIO), virtual (OSS, COS)
+    MEDIA_URL_TTL_S = _env_int("MEDIA_URL_TTL_S", 300)  # lifetime of a presigned photo URL
+    # "nginx": photo GETs answer X-Accel-Redirect to /_media/ (filesystem backend; deploy/nginx).
+    MEDIA_SERVE = os.environ.get("MEDIA_SERVE", "app")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     PORT = _env_int("PORT", 5000)
 
@@ -221,6 +232,8 @@ class Config:
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")  # addresses/networks; after TRUSTED_PROXIES
     HEALTH_HEARTBEAT_MAX_AGE_S = _env_float("HEALTH_HEARTBEAT_MAX_AGE_S", 300.0)  # the lease renews every 30 s
     HEALTH_EMAIL_MAX_AGE_S = _env_float("HEALTH_EMAIL_MAX_AGE_S", 900.0)  # send_email runs every minute
+    # Group-chat robots' outbox: send_webhooks runs every 30 s; a failing robot's messages age here.
+    HEALTH_MESSAGE_MAX_AGE_S = _env_float("HEALTH_MESSAGE_MAX_AGE_S", 900.0)
     # A pending photo is requeued after 10 minutes (requeue_photo_tasks); twice that is a warning.
     HEALTH_PHOTO_TASK_MAX_AGE_S = _env_float("HEALTH_PHOTO_TASK_MAX_AGE_S", 1200.0)
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # optional error reporting (sentry-sdk)

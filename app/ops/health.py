@@ -2,8 +2,9 @@
 
 `database` and `media` are critical: either failing makes the answer 503, which takes the worker out
 of a load balancer. The others are warnings (status `warn`, still 200): a stopped scheduler, a
-working-day calendar without data for the coming days, a queue that stopped draining, or photos
-whose derivatives failed or wait too long does not make this worker unable to serve phones.
+working-day calendar without data for the coming days, an e-mail or group-chat message queue that
+stopped draining, or photos whose derivatives failed or wait too long does not make this worker
+unable to serve phones.
 """
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ def run_checks(now: datetime, today: date) -> dict[str, Check]:
         checks["scheduler"] = _guarded(lambda: check_scheduler(now))
         checks["email_queue"] = _guarded(lambda: check_queue(queues.email_outbox(), now,
                                                              config["HEALTH_EMAIL_MAX_AGE_S"]))
+        checks["message_queue"] = _guarded(lambda: check_queue(queues.message_outbox(), now,
+                                                               config["HEALTH_MESSAGE_MAX_AGE_S"]))
         checks["photo_tasks"] = _guarded(lambda: check_photo_tasks(now, config["HEALTH_PHOTO_TASK_MAX_AGE_S"]))
     checks["calendar"] = _guarded(lambda: check_calendar(today))  # reads the county's calendar table
     return checks

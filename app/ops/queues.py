@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification, Ticket, TicketStatus
+from app.models.webhook import Webhook, WebhookMessage
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ def email_outbox() -> Queue:
     return Queue("email", depth, _aware(oldest))
 
 
+def message_outbox() -> Queue:
+    """Group-chat robot messages (WeCom, DingTalk) not yet sent nor given up, for robots still on:
+    a robot that keeps failing leaves its messages waiting here, retried with backoff."""
+    waiting = sa.and_(WebhookMessage.sent_at.is_(None), WebhookMessage.failed_at.is_(None), Webhook.active)
+    depth, oldest = db.session.execute(sa.select(sa.func.count(WebhookMessage.id), sa.func.min(
+        WebhookMessage.created_at)).join(Webhook, Webhook.id == WebhookMessage.webhook_id).where(waiting)).one()
+    return Queue("messages", depth, _aware(oldest))
+
+
 def triage() -> Queue:
     """Tickets waiting for a supervisor to route them (reported without a rule, or returned)."""
     waiting = Ticket.status.in_((TicketStatus.REPORTED, TicketStatus.RETURNED))
@@ -36,7 +46,7 @@ def triage() -> Queue:
 
 
 def all_queues() -> list[Queue]:
-    return [email_outbox(), triage()]
+    return [email_outbox(), message_outbox(), triage()]
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -13,8 +13,10 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import Notification, SchedulerLease
+from app.models.webhook import Webhook, WebhookKind, WebhookMessage
 from app.services.calendar import holidays
 from app.timeutil import now_utc
+from tests.factories import department
 
 CRITICAL = {"database", "media"}
 
@@ -141,6 +143,46 @@ def test_a_fresh_queue_is_fine(client, create_user):
     db.session.commit()
     resp, body = _health(client)
     assert body["checks"]["email_queue"]["ok"] and body["status"] == "ok"
+
+
+def _robot_message(age: timedelta, *, active: bool = True, kind=WebhookKind.WECOM, **state) -> WebhookMessage:
+    robot = Webhook(department_id=department("CGZF").id, kind=kind, active=active,
+                    url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    db.session.add(robot)
+    db.session.flush()
+    message = WebhookMessage(webhook_id=robot.id, kind="overdue", title="t", text="x",
+                             created_at=now_utc() - age, **state)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def test_a_group_chat_message_queue_that_stopped_draining_warns(client, county):
+    _beat(now_utc())
+    message = _robot_message(timedelta(seconds=30))
+    resp, body = _health(client)
+    assert body["status"] == "ok" and body["checks"]["message_queue"]["ok"], body  # a fresh message: fine
+    assert "1 waiting" in body["checks"]["message_queue"]["detail"]
+
+    message.created_at = now_utc() - timedelta(hours=1)  # the robot has been failing for an hour
+    db.session.commit()
+    resp, body = _health(client)
+    assert resp.status_code == 200 and body["status"] == "warn"
+    check = body["checks"]["message_queue"]
+    assert check["ok"] is False and "1 waiting, oldest 3" in check["detail"] and "limit 900 s" in check["detail"]
+
+    message.sent_at = now_utc()  # sent at last: nothing waits
+    db.session.commit()
+    resp, body = _health(client)
+    assert body["status"] == "ok" and body["checks"]["message_queue"]["detail"].startswith("0 waiting")
+
+
+def test_messages_given_up_or_for_a_switched_off_robot_do_not_warn(client, county):
+    _beat(now_utc())
+    _robot_message(timedelta(hours=2), failed_at=now_utc())  # given up after the last retry
+    _robot_message(timedelta(hours=2), active=False, kind=WebhookKind.DINGTALK)  # a robot switched off: never sent
+    resp, body = _health(client)
+    assert body["status"] == "ok" and body["checks"]["message_queue"]["detail"].startswith("0 waiting"), body
 
 
 def test_photos_whose_derivatives_failed_or_wait_too_long_warn(client, create_user, create_photo):

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,10 @@ from app.config import TestConfig
 from app.extensions import db
 from app.jobs.scheduler import JobRunner
 from app.models import Notification
+from app.models.webhook import Webhook, WebhookKind, WebhookMessage
+from app.timeutil import now_utc
 from tests.conftest import REPO
+from tests.factories import department
 from tests.sync.conftest import report_json, spread
 
 
@@ -134,8 +138,16 @@ def test_job_runs_failures_and_queue_depths(client, app, create_user, monkeypatc
     user = create_user("supervisor")
     db.session.add_all([Notification(user_id=user.id, kind="overdue", data={}) for _ in range(3)])
     db.session.commit()
+    robot = Webhook(department_id=department("CGZF").id, kind=WebhookKind.DINGTALK, url="https://oapi.dingtalk.com/x")
+    db.session.add(robot)
+    db.session.flush()
+    db.session.add_all([WebhookMessage(webhook_id=robot.id, kind="overdue", title="t", text="x",
+                                       created_at=now_utc() - timedelta(minutes=10)) for _ in range(2)])
+    db.session.commit()
     text = scrape(client).text
     assert value(text, "xuncha_queue_depth", queue="email") == 3
+    assert value(text, "xuncha_queue_depth", queue="messages") == 2
+    assert 590 < value(text, "xuncha_queue_oldest_age_seconds", queue="messages") < 900
 
     def broken(now):
         raise RuntimeError("boom")
