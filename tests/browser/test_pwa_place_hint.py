@@ -33,3 +33,20 @@ def test_the_offline_place_name_is_a_hint_never_the_inspectors_address(phone, in
     [address] = settled(lambda: db.session.scalars(sa.select(Ticket.address)).all())
     assert address == ""  # the hint was not sent as the inspector's words; the address job names it
     assert phone.errors == []
+
+
+# Beside a base-map road only, inside a point's outline, near a road point's strip, in the open, outside.
+SPOTS = [(29.977, 119.99), (29.93, 119.9515), (29.983, 119.932), (29.9703, 119.938), (30.06, 119.90),
+         (PHONE_AT["latitude"], PHONE_AT["longitude"]), (31.5, 121.0)]
+
+
+def test_the_phone_names_places_as_the_server_does_roads_included(phone, inspector_name):
+    radius = settled(lambda: current_app.config["OFFLINE_PLACE_RADIUS_M"])
+    expected = settled(lambda: [places.offline_name(lat, lon, radius) for lat, lon in SPOTS])
+    assert "东城街道 · 城东大道附近" in expected  # a road of the base map, no inspection point near
+    phone.log_in(inspector_name)
+    phone.context.set_offline(True)
+    named = phone.page.evaluate("(spots) => import('/static/pwa/js/places.js')"
+                                ".then((p) => Promise.all(spots.map(([lat, lon]) => p.placeName(lat, lon))))", SPOTS)
+    assert named == expected
+    assert phone.errors == []

@@ -21,12 +21,16 @@ from app.extensions import db
 from app.jobs.addresses import fill_addresses
 from app.models import AddressSource, Change, Ticket
 from app.services.reports import addresses, intake, places
+from app.services.supervision import basemap
 from app.timeutil import now_utc
 from tests.factories import OUTSIDE, actor_of
 
 NEAR_RENMIN_ROAD = (29.9703, 119.938)  # ~18 m north of the strip of 人民路 (point CGZ-ZCGD-01), in 城关镇
 IN_HOSPITAL = (29.983, 119.932)  # inside the outline of 县人民医院 (CGZ-YY-01)
 OPEN_FIELD_BSX = (30.06, 119.90)  # in 北山乡, far from every inspection point
+# Near the base map's roads (app/seed_data/basemap.geojson), far from every inspection point:
+BESIDE_EAST_AVENUE = (29.977, 119.99)  # ~110 m north of 城东大道 East Avenue, in 东城街道
+BESIDE_RENMIN_ROAD_NANHU = (29.93, 119.9515)  # ~70 m east of the line of 人民路 Renmin Road, in 南湖镇
 
 
 def test_the_offline_name_is_the_township_and_the_nearest_named_place(county):
@@ -39,11 +43,59 @@ def test_the_offline_name_is_the_township_and_the_nearest_named_place(county):
     assert places.offline_name(*OUTSIDE, 300) == f"{OUTSIDE[0]:.5f}, {OUTSIDE[1]:.5f}"
 
 
+def test_the_base_maps_named_roads_name_a_place_too(county, report):
+    assert places.offline_name(*BESIDE_EAST_AVENUE, 300) == "东城街道 · 城东大道附近"
+    assert places.offline_name(*BESIDE_RENMIN_ROAD_NANHU, 300) == "南湖镇 · 人民路附近"
+    assert places.offline_name(*BESIDE_EAST_AVENUE, 50) == "东城街道"  # a road is "near" within the radius only
+    made = report(at=BESIDE_EAST_AVENUE)
+    assert fill_addresses(now_utc()) == 1
+    db.session.commit()
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, made.ticket.id)
+    assert (ticket.address, ticket.address_source) == ("东城街道 · 城东大道附近", AddressSource.OFFLINE)
+
+
+@pytest.fixture
+def county_base_map(app):
+    """store(collection): the county's own base map in place of the seed's, for this test only."""
+    path = basemap.stored_path(app.config["MEDIA_ROOT"])
+
+    def store(collection: dict) -> None:
+        basemap.store(app.config["MEDIA_ROOT"], collection)
+        places.invalidate_cache()
+
+    yield store
+    path.unlink(missing_ok=True)
+    places.invalidate_cache()
+
+
+def _line(kind: str, name: str, *positions) -> dict:
+    return {"type": "Feature", "properties": {"kind": kind, "name": name},
+            "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in positions]}}
+
+
+def test_the_countys_own_base_map_names_its_roads_not_its_rivers(county, county_base_map):
+    lat, lon = OPEN_FIELD_BSX
+    assert places.offline_name(lat, lon, 300) == "北山乡"
+    county_base_map({"type": "FeatureCollection", "features": [
+        _line("river", "北溪 Beixi River", (lat + 0.0005, lon - 0.01), (lat + 0.0005, lon + 0.01)),  # ~55 m
+        _line("road", "北山路（北段）", (lat - 0.002, lon - 0.01), (lat - 0.002, lon + 0.01)),  # ~220 m
+        _line("road", "", (lat - 0.0001, lon - 0.01), (lat - 0.0001, lon + 0.01)),  # unnamed: names nothing
+    ]})
+    assert places.offline_name(lat, lon, 300) == "北山乡 · 北山路附近"
+    assert places.offline_name(lat, lon, 200) == "北山乡"
+
+
 def test_a_road_point_is_named_without_its_stretch():
     assert places.short_name("人民路（中山路—文化路段）") == "人民路"
     assert places.short_name("西溪（西城段）") == "西溪"
     assert places.short_name("城东城乡结合部（李家村）") == "城东城乡结合部（李家村）"  # a village, not a stretch
     assert places.short_name("县人民医院") == "县人民医院"
+    # The base map's bilingual names: the Chinese part.
+    assert places.road_name("城东大道 East Avenue") == "城东大道"
+    assert places.road_name("104国道 G104") == "104国道"
+    assert places.road_name("G104 国道") == "G104 国道"
+    assert places.road_name("Main Street") == "Main Street"
 
 
 def test_the_job_gives_a_ticket_without_an_address_the_offline_name(report, app):
@@ -185,7 +237,11 @@ def test_the_phone_can_name_a_place_offline_as_the_server_does(api, create_user)
     assert len(data["version"]) == 16 and client.get("/api/v1/places").get_json()["version"] == data["version"]
     first = {k: v for k, v in data["places"][0].items() if k != "geometry"}
     assert first == {"name": "人民路", "lat": 29.97, "lon": 119.945}
-    for spot in (NEAR_RENMIN_ROAD, IN_HOSPITAL, OPEN_FIELD_BSX, OUTSIDE, (29.962, 119.9431), (29.98, 120.0466)):
+    road = next(p for p in data["places"] if p["name"] == "城东大道")  # the base map's, as its line
+    assert road["geometry"]["type"] == "LineString"
+    assert shape(road["geometry"]).distance(Point(road["lon"], road["lat"])) < 1e-6
+    for spot in (NEAR_RENMIN_ROAD, IN_HOSPITAL, OPEN_FIELD_BSX, OUTSIDE, (29.962, 119.9431), (29.98, 120.0466),
+                 BESIDE_EAST_AVENUE, BESIDE_RENMIN_ROAD_NANHU):
         assert _phone_name(areas, data, *spot) == places.offline_name(*spot, 300), spot
 
 

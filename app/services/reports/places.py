@@ -1,11 +1,13 @@
 """Offline place names from the county's own data (issue 18): "城关镇 · 人民路附近".
 
 The township or street office a position is in (the Area polygons, geo.area_at; the county's name
-outside every township), then the nearest named inspection point within OFFLINE_PLACE_RADIUS_M:
-the distance to its outline when it has one (a road's strip, a market's block; 0 inside), else to
-its position. The seed has no separate road layer: its roads are inspection points of type 主次干道,
-whose segment qualifier is dropped ("人民路（中山路—文化路段）" → "人民路"). With neither, the
-position itself, so no ticket is ever without a place name.
+outside every township), then the nearest named inspection point or road within
+OFFLINE_PLACE_RADIUS_M: the distance to its outline when it has one (a road's strip or line, a
+market's block; 0 inside or on it), else to its position. The roads are the named roads of the
+offline base map (app/services/supervision/basemap.py: the seed's, or the county's own import),
+named in Chinese only ("人民路 Renmin Road" → "人民路"), beside the inspection points of type
+主次干道, whose segment qualifier is dropped ("人民路（中山路—文化路段）" → "人民路"). With neither,
+the position itself, so no ticket is ever without a place name.
 
 The phone computes the same text before sync from GET /api/v1/places (this module's
 `for_phone`) and the township outlines of GET /api/v1/areas, and shows it without sending it.
@@ -14,22 +16,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
 from app.extensions import db
 from app.models import Area, AreaKind, InspectionPoint
 from app.services.reports import geo
+from app.services.supervision import basemap
+
+log = logging.getLogger(__name__)
 
 SEPARATOR = " · "
 NEAR = "附近"
 _SEGMENT = re.compile(r"[（(][^（()）]*段[)）]$")  # "（中山路—文化路段）": which stretch of the road
+# "人民路 Renmin Road": a bilingual base-map name; the Chinese part names the place
+_LATIN_TAIL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef])\s+[\x20-\x7e]*[A-Za-z][\x20-\x7e]*$")
 _CACHE_SECONDS = 30.0  # like the areas: admin edits reach every worker within this time
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, list[_Place], dict[int, str]]] = {}
@@ -49,13 +58,21 @@ def short_name(name: str) -> str:
     return _SEGMENT.sub("", name.strip()) or name.strip()
 
 
+def road_name(name: str) -> str:
+    """A base-map road's name as a place name: Chinese only, without the stretch."""
+    name = name.strip()
+    bilingual = _LATIN_TAIL.match(name)
+    return short_name(bilingual.group(1) if bilingual else name)
+
+
 def invalidate_cache() -> None:
     with _lock:
         _cache.clear()
 
 
 def _loaded() -> tuple[list[_Place], dict[int, str]]:
-    key = str(db.engine.url)
+    media_root = current_app.config["MEDIA_ROOT"]
+    key = f"{db.engine.url}|{media_root}"
     with _lock:
         hit = _cache.get(key)
         if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
@@ -65,10 +82,35 @@ def _loaded() -> tuple[list[_Place], dict[int, str]]:
                               .where(InspectionPoint.active).order_by(InspectionPoint.id)).all()
     places = [_Place(short_name(r.name), r.lat, r.lon, r.polygon, shape(r.polygon) if r.polygon else None)
               for r in rows if r.name.strip()]
+    places += _roads(media_root)
     names = dict(db.session.execute(sa.select(Area.id, Area.name_zh)).all())
     with _lock:
         _cache[key] = (time.monotonic(), places, names)
     return places, names
+
+
+def _roads(media_root: str) -> list[_Place]:
+    """The base map's named roads (its rivers name no address). A base map that cannot be read
+    leaves the points alone: the names lose their roads, never their township."""
+    try:
+        features = basemap.load(media_root)["features"]
+    except (OSError, ValueError, KeyError, TypeError):
+        log.exception("offline place names without the base map's roads")
+        return []
+    roads = []
+    for feature in features:
+        properties, geometry = feature.get("properties") or {}, feature.get("geometry")
+        name = road_name(properties.get("name") or "")
+        if properties.get("kind") != "road" or not name or not geometry:
+            continue
+        try:
+            outline = shape(geometry)
+            on_it = outline.representative_point()
+        except (ValueError, TypeError, AttributeError, IndexError):
+            log.warning("base map road %r has a geometry shapely cannot read", name)
+            continue
+        roads.append(_Place(name, round(on_it.y, 6), round(on_it.x, 6), geometry, outline))
+    return roads
 
 
 def _distance_m(place: _Place, lat: float, lon: float) -> float:
@@ -82,7 +124,7 @@ def _distance_m(place: _Place, lat: float, lon: float) -> float:
 
 
 def nearest_place(lat: float, lon: float, radius_m: float) -> str | None:
-    """The name of the nearest named point within `radius_m`, or None."""
+    """The name of the nearest named point or road within `radius_m` (the first listed on a tie), or None."""
     places, _ = _loaded()
     dlat, dlon = geo.metres_to_degrees(radius_m, lat)
     best: tuple[float, str] | None = None
@@ -121,7 +163,8 @@ def offline_name(lat: float, lon: float, radius_m: float) -> str:
 
 
 def for_phone(radius_m: float) -> dict:
-    """What the phone needs to name a place the same way offline (GET /api/v1/places)."""
+    """What the phone needs to name a place the same way offline (GET /api/v1/places): the points,
+    then the roads (their lines as geometry), in the order the server compares them."""
     places, _ = _loaded()
     body = {
         "radius_m": radius_m,

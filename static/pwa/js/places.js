@@ -1,6 +1,6 @@
-// The county's own place names on the phone (issue 18): the townships' outlines (/api/v1/areas) and
-// the named points (/api/v1/places), kept after each sync, so a report without an address can be
-// shown the name the server will give it ("城关镇 · 人民路附近") before it syncs, offline too.
+// The county's own place names on the phone (issue 18): the townships' outlines (/api/v1/areas), the
+// named points and the base map's roads (/api/v1/places), kept after each sync, so a report without
+// an address can be shown the name the server will give it ("城关镇 · 人民路附近") before it syncs.
 // The name is only a hint: it is never sent as the inspector's address (that stays their own words).
 // No DOM: the service worker imports this file too.
 import {apiFetch, NeedsLogin} from './api.js';
@@ -48,8 +48,18 @@ export async function placeName(lat, lon) {
 // --- plane geometry on (lon, lat) degrees, as the server's shapely does -----------------------
 
 function polygons(geometry) {
-  if (!geometry) return [];
-  return geometry.type === 'MultiPolygon' ? geometry.coordinates : [geometry.coordinates];
+  if (geometry?.type === 'Polygon') return [geometry.coordinates];
+  return geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
+}
+
+/** Every line a geometry is drawn with: a road's line(s), an outline's rings. */
+function paths(geometry) {
+  switch (geometry?.type) {
+    case 'LineString': return [geometry.coordinates];
+    case 'MultiLineString': case 'Polygon': return geometry.coordinates;
+    case 'MultiPolygon': return geometry.coordinates.flat(1);
+    default: return [];
+  }
 }
 
 function insideRing(ring, x, y) {
@@ -68,18 +78,17 @@ export function covers(geometry, x, y) {
     && !holes.some((hole) => insideRing(hole, x, y)));
 }
 
-/** Metres from (x=lon, y=lat) to the nearest point of the outline (0 inside): the nearest point is
- * found in degrees, as shapely's nearest_points does, then measured on the sphere. */
+/** Metres from (x=lon, y=lat) to the nearest point of the outline or road line (0 inside an
+ * outline): the nearest point is found in degrees, as shapely's nearest_points does, then measured
+ * on the sphere. */
 function outlineDistanceM(geometry, x, y) {
   if (covers(geometry, x, y)) return 0;
   let best = null;
-  for (const polygon of polygons(geometry)) {
-    for (const ring of polygon) {
-      for (let i = 1; i < ring.length; i++) {
-        const near = nearestOnSegment(ring[i - 1], ring[i], x, y);
-        const d2 = (near[0] - x) ** 2 + (near[1] - y) ** 2;
-        if (best === null || d2 < best.d2) best = {d2, near};
-      }
+  for (const path of paths(geometry)) {
+    for (let i = 1; i < path.length; i++) {
+      const near = nearestOnSegment(path[i - 1], path[i], x, y);
+      const d2 = (near[0] - x) ** 2 + (near[1] - y) ** 2;
+      if (best === null || d2 < best.d2) best = {d2, near};
     }
   }
   return best ? distanceM(y, x, best.near[1], best.near[0]) : Infinity;
