@@ -62,12 +62,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _media_files(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(TEMP_SUFFIX))
-
-
 def _table_names() -> list[str]:
     return [t.name for t in db.metadata.sorted_tables]
 
@@ -126,6 +120,44 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(command[0]).name} failed: {exc.stderr.strip()[:500]}") from None
 
 
+# --- media: the only code here that reads or writes the stored photos ------------------------------
+# The backup folder always holds `media/<layout key>` files, whatever the backend; these two functions
+# are where a backend other than the MEDIA_ROOT folder plugs in.
+
+def _media_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(TEMP_SUFFIX))
+
+
+def backup_media(folder: Path) -> dict[str, str]:
+    """Copy every stored photo file (temp files skipped) into `folder`, layout unchanged; return the
+    SHA-256 of each copy by its relative name, for the manifest."""
+    media_root = Path(current_app.config["MEDIA_ROOT"])
+    files = {}
+    for path in _media_files(media_root):
+        rel = path.relative_to(media_root)
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        files[str(rel)] = _sha256(target)
+    return files
+
+
+def restore_media(folder: Path, files: dict[str, str]) -> None:
+    """Put the backup's files (relative name -> SHA-256, already verified) back into the store. Files
+    are named by their content, so adding the backup's never harms the current ones."""
+    media_root = Path(current_app.config["MEDIA_ROOT"])
+    for rel, digest in files.items():
+        target = media_root / rel
+        if target.is_file() and _sha256(target) == digest:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.restore{TEMP_SUFFIX}")
+        shutil.copy2(folder / rel, temp)
+        os.replace(temp, target)
+
+
 # --- create ---------------------------------------------------------------------------------------
 
 def _backup_sqlite(target_path: Path) -> tuple[dict[str, int], str | None]:
@@ -165,14 +197,7 @@ def create_backup(dest: Path) -> Summary:
         counts, revision = _backup_postgresql(dump)
     else:
         raise BackupError(f"no backup method for {dialect}")
-    media_root = Path(current_app.config["MEDIA_ROOT"])
-    files = {}
-    for path in _media_files(media_root):
-        rel = path.relative_to(media_root)
-        target = dest / "media" / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        files[str(rel)] = _sha256(target)
+    files = backup_media(dest / "media")
     manifest = {"created_at": now_utc().isoformat(), "dialect": dialect, "revision": revision,
                 "tables": counts, "database_sha256": _sha256(dump), "media": files}
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
@@ -211,19 +236,6 @@ def _check(counts: dict[str, int], revision: str | None, manifest: dict) -> None
     differ = sorted(name for name in set(expected) | set(counts) if counts.get(name) != expected.get(name))
     if differ:
         raise BackupError("row counts of the restored copy differ from the backup's: " + ", ".join(differ[:10]))
-
-
-def _restore_media(src: Path, manifest: dict) -> None:
-    """Media files are named by their content, so adding the backup's never harms the current ones."""
-    media_root = Path(current_app.config["MEDIA_ROOT"])
-    for rel in manifest["media"]:
-        target = media_root / rel
-        if target.is_file() and _sha256(target) == manifest["media"][rel]:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.restore{TEMP_SUFFIX}")
-        shutil.copy2(src / "media" / rel, temp)
-        os.replace(temp, target)
 
 
 def _restore_sqlite(src: Path, manifest: dict) -> None:
@@ -320,7 +332,7 @@ def restore_backup(src: Path) -> Summary:
     dialect = db.engine.dialect.name
     if manifest["dialect"] != dialect:
         raise BackupError(f"the backup is of {manifest['dialect']}, this database is {dialect}")
-    _restore_media(src, manifest)
+    restore_media(src / "media", manifest["media"])
     db.session.remove()
     if dialect == "sqlite":
         _restore_sqlite(src, manifest)
