@@ -33,6 +33,7 @@ from app.jobs import assessment_reminders, device_loss, lease, tasks, webhooks, 
 from app.jobs.addresses import fill_addresses
 from app.ops import context, job_stats
 from app.ops.logging import configure_process
+from app.services.supervision import rollups
 from app.tasks import photos as photo_tasks
 from app.tasks import queue as task_queue
 from app.timeutil import now_utc
@@ -67,6 +68,8 @@ def job_table(config) -> list[dict]:
         {"id": "send_webhooks", "func": webhooks.send_webhooks, "trigger": "interval", "seconds": 30},
         # Photos whose derivative task was lost (a killed process) are queued again (issue 20).
         {"id": "requeue_photo_tasks", "func": photo_tasks.requeue_stale, "trigger": "interval", "minutes": 10},
+        # Map cells' and dashboard days' pending deltas into their rollup tables (decision 0019).
+        {"id": "fold_rollups", "func": rollups.fold_pending, "trigger": "interval", "seconds": 10},
     ]
 
 

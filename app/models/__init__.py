@@ -19,6 +19,7 @@ from app.models.map_cell import MapCell
 from app.models.notification import Notification
 from app.models.org import Area, AreaKind, Category, Department, Severity
 from app.models.photo import EvidenceFlag, Photo, PhotoKind, PhotoUpload, TicketPhoto
+from app.models.rollup_delta import DELTAS
 from app.models.security import AuditEntry, LoginAttempt
 from app.models.slip import DocumentCounter, SlipNumber
 from app.models.sync_state import Change, OfflineAction
@@ -28,6 +29,7 @@ from app.models.ticket import (
     OPEN_STATUSES,
     AddressSource,
     CaseCounter,
+    CaseDay,
     LocationSource,
     Report,
     Ticket,
@@ -46,9 +48,10 @@ __all__ = [
     "CalendarDay", "DayKind", "Webhook", "WebhookKind", "WebhookMessage",
     "DocumentCounter", "SlipNumber",
     "AuditEntry", "LoginAttempt",
-    "Area", "AreaKind", "CaseCounter", "Category", "Change", "DEPARTMENT_STATUSES", "Department", "DeviceToken",
+    "Area", "AreaKind", "CaseCounter", "CaseDay", "Category", "Change", "DEPARTMENT_STATUSES", "Department",
+    "DeviceToken",
     "CLASS_SPANS", "EvidenceFlag", "FINAL_STATUSES", "JobMark", "KPI_GROUPINGS", "KpiDay", "KpiResolveClass",
-    "LocationSource", "MapCell", "NOW_DAY", "Notification", "OfflineAction",
+    "LocationSource", "MapCell", "DELTAS", "NOW_DAY", "Notification", "OfflineAction",
     "OPEN_STATUSES", "Photo", "PhotoKind", "PhotoUpload", "Report", "Role",
     "SchedulerLease", "Severity", "Ticket", "TicketEvent", "TicketPhoto", "TicketStatus", "User",
     "UserSession",

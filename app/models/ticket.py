@@ -188,7 +188,19 @@ class TicketEvent(db.Model):
 
 
 class CaseCounter(db.Model):
-    """Per-day sequence for human case numbers, incremented with one atomic upsert."""
+    """Per-day counter for human case numbers on SQLite, incremented with one atomic upsert."""
 
     day: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)  # YYYYMMDD, local time
     last: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class CaseDay(db.Model):
+    """PostgreSQL: a local day's case numbers are `nextval('case_number_seq') - base` (decision 0019).
+
+    Written once per day, in its own short transaction; read, never locked, by every new ticket.
+    """
+
+    __tablename__ = "case_day"
+
+    day: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)  # YYYYMMDD, local time
+    base: so.Mapped[int] = so.mapped_column(sa.BigInteger)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import statistics
-from datetime import date, datetime, timedelta
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,26 +15,31 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import KpiDay, KpiResolveClass, Ticket
-from app.services.supervision import kpi_rollup
+from app.services.actor import Actor
+from app.services.reports import intake
+from app.services.supervision import kpi_rollup, rollups
 from app.services.supervision.kpis import Period, kpis, median_of_classes, trend
 from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import SEAT, actor_of, category, department
+from tests.supervise.rollup_rows import live_rows, pending
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 def _rows():
-    day = sorted(db.session.execute(sa.select(
-        KpiDay.grouping, KpiDay.day, KpiDay.group_id, *[getattr(KpiDay, m) for m in kpi_rollup.DAY_MEASURES])
-        .where(sa.or_(*[getattr(KpiDay, m) != 0 for m in kpi_rollup.DAY_MEASURES]))).all())
-    classes = sorted(db.session.execute(sa.select(
-        KpiResolveClass.grouping, KpiResolveClass.day, KpiResolveClass.group_id, KpiResolveClass.resolve_class,
-        KpiResolveClass.n).where(KpiResolveClass.n != 0)).all())
+    """The dashboard rollup as the dashboards read it: folded rows plus pending deltas."""
+    day = live_rows(KpiDay, ["grouping", "day", "group_id"], list(kpi_rollup.DAY_MEASURES))
+    classes = live_rows(KpiResolveClass, ["grouping", "span", "day", "group_id", "resolve_class"], ["n"])
     return day, classes
 
 
 def _kept_and_rebuilt():
+    """What commits left (read before folding), after which folding changes nothing a reader sees;
+    then the rebuild from the tickets."""
     kept = _rows()
+    rollups.fold(db.session.connection())
+    assert pending() == 0
+    assert _rows() == kept
     kpi_rollup.rebuild(db.session.connection())
     rebuilt = _rows()
     db.session.rollback()
@@ -47,7 +55,7 @@ def test_the_rollup_follows_every_lifecycle_action(ticket_in, report):
     assert kept == rebuilt
     assert kept[0] and kept[1]  # something was counted
     total = db.session.scalar(sa.select(sa.func.count(Ticket.id)))
-    assert db.session.scalar(sa.select(sa.func.sum(KpiDay.new)).where(KpiDay.grouping == "all")) == total
+    assert sum(row.new for row in kept[0] if row.grouping == "all") == total
 
 
 def test_a_reassigned_ticket_takes_its_history_to_the_new_department(ticket_in, create_user):
@@ -191,9 +199,7 @@ def test_medians_of_any_period_count_exactly_the_tickets_resolved_in_it(county):
 
 
 def test_concurrent_resolutions_keep_both_rollups_exact(app, ticket_in, create_user, create_photo):
-    """Writers commit at once, each upserting the same rows for today: no deadlock, no lost count."""
-    import threading
-
+    """Writers commit at once, each adding to the same rows for today: no deadlock, no lost count."""
     from app.models import MapCell, User
     from app.services.supervision import map_rollup
 
@@ -226,12 +232,128 @@ def test_concurrent_resolutions_keep_both_rollups_exact(app, ticket_in, create_u
         thread.join(timeout=120)
     assert errors == []
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.sum(KpiDay.resolutions)).where(KpiDay.grouping == "all")) == 10
+    kept, rebuilt = _kept_and_rebuilt()
+    assert sum(row.resolutions for row in kept[0] if row.grouping == "all") == 10
+    assert kept == rebuilt
+
+    def cells():
+        return live_rows(MapCell, ["level", "cx", "cy", "status", "category_id", "department_id", "area_id"], ["n"])
+
+    kept_cells = cells()
+    map_rollup.rebuild(db.session.connection())
+    assert cells() == kept_cells
+    db.session.rollback()
+
+
+def test_an_uncommitted_rollup_write_holds_no_row_another_commit_waits_for(app, report, create_user, database_url):
+    """A commit's map cells and dashboard days are appended deltas: a writer that wrote them and has
+    not committed yet (as a slow commit would be) does not make another ticket's commit wait."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE): nobody can wait on a row there")
+    from app.services.supervision import map_rollup
+
+    reporter = create_user("inspector")
+    first = report("09009", at=SEAT, reporter=reporter).ticket.id
+    wrote, may_end, errors = threading.Event(), threading.Event(), []
+
+    def slow_commit() -> None:
+        with app.app_context():
+            try:
+                conn = db.session.connection()
+                for rollup in (map_rollup, kpi_rollup):  # what _before_commit does for a new ticket
+                    state = rollup.snapshot(conn, [first])
+                    rollup.apply(conn, {first: None}, state)
+                wrote.set()
+                may_end.wait(30)
+                db.session.rollback()
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(repr(exc))
+                wrote.set()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=slow_commit)
+    thread.start()
+    try:
+        assert wrote.wait(30)
+        # The same cells and the same day as the slow writer's: the old upserts waited for it here.
+        db.session.execute(sa.text("SET lock_timeout = '3s'"))
+        report("09009", at=(SEAT[0] + 1e-4, SEAT[1]), reporter=reporter)
+    finally:
+        may_end.set()
+        thread.join(30)
+        db.session.rollback()
+        db.session.execute(sa.text("RESET lock_timeout"))
+        db.session.commit()
+    assert errors == []
     kept, rebuilt = _kept_and_rebuilt()
     assert kept == rebuilt
-    cells = sa.select(MapCell.level, MapCell.cx, MapCell.cy, MapCell.status, MapCell.category_id,
-                      MapCell.department_id, MapCell.area_id, MapCell.n).where(MapCell.n != 0)
-    kept_cells = sorted(db.session.execute(cells).all())
-    map_rollup.rebuild(db.session.connection())
-    assert sorted(db.session.execute(cells).all()) == kept_cells
-    db.session.rollback()
+
+
+def test_every_read_is_exact_while_writers_commit_and_the_job_folds(app, create_user):
+    """Writers append deltas, a folder folds them, and a reader compares, in one statement each time,
+    the dashboard's count of new tickets with the ticket table: never off by one, folded or not."""
+    actor = Actor.of(create_user("inspector"))
+    code = category("09009").code
+    app.config["REPEAT_LINKING"] = False
+    db.session.commit()
+    done, errors, reads = threading.Event(), [], []
+    days = rollups.live(KpiDay).c
+    check = sa.select(
+        sa.select(sa.func.coalesce(sa.func.sum(days.new), 0)).where(days.grouping == "all").scalar_subquery(),
+        sa.select(sa.func.count(Ticket.id)).scalar_subquery())
+
+    def writer(n: int) -> None:
+        with app.app_context():
+            try:
+                for i in range(4):
+                    intake.receive(intake.IncomingReport(
+                        client_id=str(uuid.uuid4()), category_code=code, lat=SEAT[0] + (n * 4 + i) * 4e-4,
+                        lon=SEAT[1], captured_at=datetime.now(UTC), location_source="device"), actor, datetime.now(UTC))
+                    db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    def folder() -> None:
+        with app.app_context():
+            try:
+                while not done.is_set():
+                    rollups.fold_pending()
+                    db.session.commit()
+                    time.sleep(0.01)
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    def reader() -> None:
+        with app.app_context():
+            try:
+                while not done.is_set():
+                    reads.append(tuple(db.session.execute(check).one()))
+                    db.session.rollback()
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    helpers = [threading.Thread(target=folder), threading.Thread(target=reader)]
+    try:
+        for thread in writers + helpers:
+            thread.start()
+        for thread in writers:
+            thread.join(120)
+    finally:
+        done.set()
+        for thread in helpers:
+            thread.join(30)
+        app.config["REPEAT_LINKING"] = True
+    assert errors == []
+    assert reads and all(counted == tickets for counted, tickets in reads)
+    assert max(tickets for _, tickets in reads) > 0
+    assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 16
+    kept, rebuilt = _kept_and_rebuilt()
+    assert kept == rebuilt

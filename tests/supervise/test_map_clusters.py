@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from app import seed
 from app.extensions import db
 from app.models import DEPARTMENT_STATUSES, Area, Category, Department, MapCell, Ticket
-from app.services.supervision import map_rollup
+from app.services.supervision import map_rollup, rollups
 from app.timeutil import now_utc
 from tests.factories import SEAT
+from tests.supervise.rollup_rows import live_rows, pending
 
 COUNTY = "119.78,29.83,120.12,30.12"
 
@@ -136,13 +137,18 @@ def test_rollup_and_live_grouping_give_the_same_features(seeded, supervisor_api)
 
 
 def _rollup_rows():
-    return sorted(db.session.execute(sa.select(
-        MapCell.level, MapCell.cx, MapCell.cy, MapCell.status, MapCell.category_id, MapCell.department_id,
-        MapCell.area_id, MapCell.n, MapCell.sx, MapCell.sy, MapCell.sid).where(MapCell.n != 0)).all())
+    """The map cells as the map reads them: folded rows plus pending deltas."""
+    rows = live_rows(MapCell, ["level", "cx", "cy", "status", "category_id", "department_id", "area_id"],
+                     ["n", "sx", "sy", "sid"])
+    return [row for row in rows if row.n != 0]
 
 
 def _rebuilt_rows():
+    """What commits left (read before folding), unchanged by folding; then the rebuild."""
     kept = _rollup_rows()
+    rollups.fold(db.session.connection())
+    assert pending() == 0
+    assert _rollup_rows() == kept
     map_rollup.rebuild(db.session.connection())
     rebuilt = _rollup_rows()
     db.session.rollback()

@@ -1,9 +1,10 @@
 """Keep the dashboard rollup (KpiDay, KpiResolveClass) equal to what the tickets and their history say.
 
-Each ticket contributes to a handful of rows, computed from its state by one function,
-`facts()`, used both when a change is committed (ticket_rollups hands over the state before
-and after; the difference is upserted) and by rebuild() (every ticket streamed once). One
-definition for both is what keeps a maintained rollup equal to a rebuilt one.
+Each ticket contributes to a handful of rows, computed from its state by one function, `facts()`,
+used both when a change is committed (rollups hands over the state before and after; the
+difference is appended to the delta tables, folded later: rollups.fold) and by rebuild() (every
+ticket streamed once). One definition for both is what keeps a maintained rollup equal to a
+rebuilt one. Readers read rollups.live(KpiDay): folded rows and pending deltas, summed.
 
 A ticket's state: status, category, department, area, the times of receipt, resolution and
 deadline, whether it was resolved on time, and the times of its re-openings and resolutions
@@ -21,10 +22,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import (
     CLASS_SPANS,
+    DELTAS,
     DEPARTMENT_STATUSES,
     NOW_DAY,
     OPEN_STATUSES,
@@ -167,8 +168,8 @@ class _Totals:
         return rows
 
     def write(self, conn: sa.Connection, *, into_empty: bool = False) -> int:
-        """Add the totals to the tables: tables, spans and keys always in the same order, so concurrent
-        writers take row locks in one order; one span at a time, so a rebuild's memory stays small."""
+        """Add the totals to the tables (a commit: as pending deltas), one span at a time, so a rebuild's
+        memory stays small."""
         written = _write_rows(conn, KpiDay, DAY_MEASURES, self.day_rows(), into_empty)
         for span in CLASS_SPANS:
             written += _write_rows(conn, KpiResolveClass, ("n",), self.class_rows(span), into_empty)
@@ -190,7 +191,8 @@ def _write_rows(conn: sa.Connection, table, measures, rows: dict[tuple, list[int
         for start in range(0, len(records), batch):
             conn.exec_driver_sql(sql, records[start:start + batch])
         return len(records)
-    statement = _upsert(conn, table, list(measures))
+    # A commit's differences are appended (no shared row updated, nothing to wait for: decision 0019).
+    statement = sa.insert(DELTAS[table.__table__])
     ordered = [(key, values) for key, values in sorted(rows.items()) if any(values)]
     for start in range(0, len(ordered), batch):
         conn.execute(statement, [dict(zip(keys, key, strict=True)) | dict(zip(measures, values, strict=True))
@@ -209,15 +211,6 @@ def apply(conn: sa.Connection, before: dict[int, State | None], after: dict[int,
     return totals.write(conn)
 
 
-def _upsert(conn: sa.Connection, table, measures: list[str]):
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    columns = table.__table__.c
-    return stmt.on_conflict_do_update(
-        index_elements=[c.name for c in table.__table__.primary_key.columns],
-        set_={name: columns[name] + stmt.excluded[name] for name in measures})
-
-
 def rebuild(conn: sa.Connection, chunk: int = 20000) -> int:
     """Recount the whole rollup from the tickets and their history; return the rows written.
 
@@ -225,8 +218,9 @@ def rebuild(conn: sa.Connection, chunk: int = 20000) -> int:
     memory is the facts per day and ticket groups (at 1,000,000 tickets about 1 GB at the peak).
     """
     hold_ticket_writes(conn)
-    conn.execute(sa.delete(KpiDay))
-    conn.execute(sa.delete(KpiResolveClass))
+    for table in (KpiDay.__table__, KpiResolveClass.__table__):
+        conn.execute(sa.delete(table))
+        conn.execute(sa.delete(DELTAS[table]))
     totals = _Totals()
     last_id = 0
     while True:

@@ -30,6 +30,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import DEPARTMENT_STATUSES, NOW_DAY, KpiDay, KpiResolveClass, Ticket
 from app.services.supervision.kpi_rollup import blocks, class_bounds, day_number
+from app.services.supervision.rollups import live
 from app.timeutil import local_zone, to_local
 
 MAX_PERIOD_DAYS = 3660  # ten years: neither the day after `end` nor the previous period overflows
@@ -124,16 +125,17 @@ def kpis(period: Period, now: datetime, by: str | None = None, *, medians: bool 
     out: dict[int | None, Kpi] = defaultdict(Kpi)
     _no_parallel_workers()
     first, last = day_number(period.first_day), day_number(period.last_day)
-    sums = [sa.func.sum(getattr(KpiDay, name)) for name in _PERIOD_SUMS]
+    days = live(KpiDay).c  # folded and pending counts (decision 0019): every figure sums them
+    sums = [sa.func.sum(days[name]) for name in _PERIOD_SUMS]
     for group_id, *values in db.session.execute(
-            sa.select(KpiDay.group_id, *sums)
-            .where(KpiDay.grouping == grouping, KpiDay.day.between(first, last)).group_by(KpiDay.group_id)):
+            sa.select(days.group_id, *sums)
+            .where(days.grouping == grouping, days.day.between(first, last)).group_by(days.group_id)):
         kpi = out[_key(group_id, by)]
         kpi.new, kpi.resolved, seconds, kpi.due, kpi.closed_on_time, kpi.reopenings, kpi.resolutions = map(int, values)
         kpi.mean_hours = seconds / kpi.resolved / 3600.0 if kpi.resolved else None
     for group_id, open_now, in_hand in db.session.execute(
-            sa.select(KpiDay.group_id, KpiDay.open, KpiDay.in_hand)
-            .where(KpiDay.grouping == grouping, KpiDay.day == NOW_DAY)):
+            sa.select(days.group_id, sa.func.sum(days.open), sa.func.sum(days.in_hand))
+            .where(days.grouping == grouping, days.day == NOW_DAY).group_by(days.group_id)):
         kpi = out[_key(group_id, by)]
         kpi.open, kpi.overdue = int(open_now), int(in_hand)
     for key, not_yet_due in _deadlines_ahead(now, by):
@@ -175,7 +177,7 @@ def _deadlines_ahead(now: datetime, by: str | None):
 
 def _medians(grouping: str, by: str | None, first: int, last: int) -> dict[int | None, float]:
     """Median hours to resolve per group, from the counts per duration class over the period's blocks."""
-    c = KpiResolveClass
+    c = live(KpiResolveClass).c
     if first > last:
         return {}
     # One index range per block (UNION ALL): SQLite reads an OR or IN over (span, day) as a scan of the
@@ -215,10 +217,11 @@ def median_of_classes(counts: list[tuple[int, int]]) -> float | None:
 def trend(period: Period) -> Trend:
     """New and resolved tickets per local day of the period."""
     out = Trend(period.local_days())
+    days = live(KpiDay).c
     rows = {day: (new, resolved) for day, new, resolved in db.session.execute(
-        sa.select(KpiDay.day, KpiDay.new, KpiDay.resolved).where(
-            KpiDay.grouping == "all", KpiDay.group_id == 0,
-            KpiDay.day.between(day_number(period.first_day), day_number(period.last_day))))}
+        sa.select(days.day, sa.func.sum(days.new), sa.func.sum(days.resolved)).where(
+            days.grouping == "all", days.group_id == 0,
+            days.day.between(day_number(period.first_day), day_number(period.last_day))).group_by(days.day))}
     out.new = [int(rows.get(day_number(d), (0, 0))[0]) for d in out.days]
     out.resolved = [int(rows.get(day_number(d), (0, 0))[1]) for d in out.days]
     return out

@@ -21,6 +21,7 @@ from app.models import Area, Category, Department, MapCell, Ticket, mapgrid
 from app.services.actor import Actor
 from app.services.supervision.gcj02 import Datum
 from app.services.supervision.map_rollup import ANY, ROLLUP_LEVELS
+from app.services.supervision.rollups import live
 from app.services.tickets.queries import TicketFilter, filtered
 
 MAX_CELLS = 10_000  # about four full-HD screens of cells; more means a viewport far too big for its zoom
@@ -94,26 +95,27 @@ def _rollup_can_answer(actor: Actor, flt: TicketFilter, zoom: int) -> bool:
 
 
 def _from_rollup(cells: mapgrid.CellRange, flt: TicketFilter):
+    m = live(MapCell).c  # folded and pending counts (decision 0019)
     level = max(cells.zoom, ROLLUP_LEVELS[0])
     k = level - cells.zoom  # below the coarsest stored level, merge its cells further
-    cx = MapCell.cx.op(">>")(k) if k else MapCell.cx
-    cy = MapCell.cy.op(">>")(k) if k else MapCell.cy
+    cx = m.cx.op(">>")(k) if k else m.cx
+    cy = m.cy.op(">>")(k) if k else m.cy
     x_first, x_last = cells.x0 << k, ((cells.x1 + 1) << k) - 1
     # Each column of cells as its own index range (cx = ?, cy BETWEEN …): a range over cx alone would
     # read every row of those columns, the whole county's height of them.
-    columns = (MapCell.cx.in_(range(x_first, x_last + 1)) if x_last - x_first < MAX_COLUMNS
-               else MapCell.cx.between(x_first, x_last))
+    columns = (m.cx.in_(range(x_first, x_last + 1)) if x_last - x_first < MAX_COLUMNS
+               else m.cx.between(x_first, x_last))
     query = sa.select(
-        cx, cy, MapCell.status, sa.func.sum(MapCell.n), sa.func.sum(MapCell.sx), sa.func.sum(MapCell.sy),
-        sa.func.sum(MapCell.sid),
+        cx, cy, m.status, sa.func.sum(m.n), sa.func.sum(m.sx), sa.func.sum(m.sy),
+        sa.func.sum(m.sid),
     ).where(
-        MapCell.level == level, columns, MapCell.cy.between(cells.y0 << k, ((cells.y1 + 1) << k) - 1),
-    ).group_by(cx, cy, MapCell.status)
+        m.level == level, columns, m.cy.between(cells.y0 << k, ((cells.y1 + 1) << k) - 1),
+    ).group_by(cx, cy, m.status)
     if flt.statuses:
-        query = query.where(MapCell.status.in_(flt.statuses))
-    dimensions = ((Category, flt.category, MapCell.category_id, "category"),
-                  (Department, flt.department, MapCell.department_id, "department"),
-                  (Area, flt.area, MapCell.area_id, "area"))
+        query = query.where(m.status.in_(flt.statuses))
+    dimensions = ((Category, flt.category, m.category_id, "category"),
+                  (Department, flt.department, m.department_id, "department"),
+                  (Area, flt.area, m.area_id, "area"))
     chosen = sum(1 for _m, code, _c, _n in dimensions if code)
     for model, code, column, name in dimensions:
         if code:

@@ -1,10 +1,11 @@
 """Keep MapCell (ticket counts per map cell and zoom) equal to what the ticket table says.
 
-app/services/ticket_rollups.py notices every changed ticket and, at commit, hands this module the
-tickets' map keys before and after; apply() adds the differences to the cells in one upsert in key
-order. Writes that bypass the ORM (bulk INSERT/UPDATE of status, category, department, area or
-position) must call rebuild() afterwards; the demo seed does, and so does `flask --app wsgi
-rollups-rebuild`. Why a rollup at all: docs/decisions/0005-map-clusters-and-kpis.md.
+supervision/rollups.py notices every changed ticket and, at commit, hands this module the tickets'
+map keys before and after; apply() appends the differences to map_cell_delta, which rollups.fold()
+adds to the cells later (readers sum both: rollups.live(MapCell)). Writes that bypass the ORM
+(bulk INSERT/UPDATE of status, category, department, area or position) must call rebuild()
+afterwards; the demo seed does, and so does `flask --app wsgi rollups-rebuild`. Why a rollup at
+all: docs/decisions/0005-map-clusters-and-kpis.md; why deltas: 0019.
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import MapCell, Ticket, mapgrid
+from app.models.rollup_delta import MAP_CELL_DELTA
 from app.services.supervision.rollups import hold_ticket_writes, in_chunks
 
 # Zooms answered from MapCell (Leaflet's usual maximum is 18). A filter MapCell cannot answer
@@ -69,7 +70,7 @@ def snapshot(conn: sa.Connection, ids) -> dict[int, tuple]:
 
 
 def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int, tuple | None]) -> int:
-    """Add to MapCell the difference between each ticket's key before and after; return rows touched."""
+    """Append the difference between each ticket's key before and after; return rows written."""
     deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for ticket_id, old in before.items():
         new = after.get(ticket_id)
@@ -93,19 +94,8 @@ def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int,
                  n=d[0], sx=d[1], sy=d[2], sid=d[3])
             for key, d in sorted(deltas.items()) if any(d)]
     if rows:
-        conn.execute(_upsert(conn), rows)
+        conn.execute(sa.insert(MAP_CELL_DELTA), rows)  # appended: no shared cell locked (decision 0019)
     return len(rows)
-
-
-def _upsert(conn: sa.Connection):
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(MapCell)
-    excluded = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[c.name for c in MapCell.__table__.primary_key.columns],
-        set_={"n": MapCell.n + excluded.n, "sx": MapCell.sx + excluded.sx, "sy": MapCell.sy + excluded.sy,
-              "sid": MapCell.sid + excluded.sid},
-    )
 
 
 def rebuild(conn: sa.Connection) -> None:
@@ -115,6 +105,7 @@ def rebuild(conn: sa.Connection) -> None:
     """
     hold_ticket_writes(conn)
     conn.execute(sa.delete(MapCell))
+    conn.execute(sa.delete(MAP_CELL_DELTA))
     finest = ROLLUP_LEVELS[-1]
     shift = mapgrid.shift_for(finest)
     columns = ("level", "cx", "cy", "status", "category_id", "department_id", "area_id", "n", "sx", "sy", "sid")

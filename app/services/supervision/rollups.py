@@ -5,9 +5,11 @@ ticket's state as this transaction found it is read from the database (so a chan
 through a relationship is seen too) and remembered per rollup. Just before the outermost
 COMMIT each rollup reads the tickets' final state and adds the differences, in one upsert in
 key order. Reading the final state at commit (rather than counting what each flush did) keeps
-savepoints right: a rolled-back savepoint leaves nothing to count. Applying the upserts last,
-each table in one key order and the tables always in the same order, keeps PostgreSQL row locks
-short and concurrent writers queueing instead of deadlocking.
+savepoints right: a rolled-back savepoint leaves nothing to count. The differences are appended
+to the rollups' delta tables (app/models/rollup_delta.py), never added to a shared row: concurrent
+writers do not wait on each other's map cells and dashboard days (decision 0019). fold(), run by
+a scheduled job, moves the pending deltas into the rollup tables; readers read live(table), the
+folded rows and the pending ones in one statement, so what they count is exact at every moment.
 
 A rollup is a module with `snapshot(conn, ids) -> {id: state}` (only existing tickets) and
 `apply(conn, before, after)` where before/after map every tracked id to a state or None.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.models import Ticket, TicketEvent
+from app.models import DELTAS, Ticket, TicketEvent
 
 COUNTED_EVENTS = ("reopen", "resolve")  # history events that a rollup counts (the rework rate)
 
@@ -94,6 +96,57 @@ def _before_commit(session: so.Session) -> None:
 def _after_transaction_end(session: so.Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_TRACKED, None)
+
+
+def live(table) -> sa.Subquery:
+    """A rollup table as readers must see it: its folded rows and its pending deltas (sum them)."""
+    table = getattr(table, "__table__", table)
+    delta = DELTAS[table]
+    names = [column.name for column in table.columns]
+    return sa.union_all(sa.select(*[table.c[name] for name in names]),
+                        sa.select(*[delta.c[name] for name in names])).subquery(f"{table.name}_live")
+
+
+def fold(conn: sa.Connection) -> int:
+    """Add the pending deltas to their rollup tables and remove them; return the rollup rows updated.
+
+    PostgreSQL: one statement per table (DELETE … RETURNING into an upsert), so a delta committed
+    meanwhile is either folded or left pending, never lost or counted twice, and a reader's one
+    statement sees either the deltas or their sum. Writers only insert deltas: nothing here makes
+    them wait. SQLite: this transaction holds the write lock, so up to the highest id is exact.
+    """
+    folded = 0
+    quote = conn.dialect.identifier_preparer.quote  # "grouping" is a keyword in PostgreSQL
+    for table, delta in DELTAS.items():
+        keys = [quote(c.name) for c in table.primary_key.columns]
+        measures = [quote(c.name) for c in table.columns if not c.primary_key]
+        columns = ", ".join(keys + measures)
+        sums = ", ".join(keys + [f"sum({m})" for m in measures])
+        upsert = (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                  + ", ".join(f"{m} = {quote(table.name)}.{m} + excluded.{m}" for m in measures))
+        if conn.dialect.name == "postgresql":
+            result = conn.exec_driver_sql(
+                f"WITH gone AS (DELETE FROM {quote(delta.name)} RETURNING {columns}) "
+                f"INSERT INTO {quote(table.name)} ({columns}) SELECT {sums} FROM gone "
+                f"GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)} {upsert}")
+            folded += result.rowcount
+            continue
+        last = conn.execute(sa.select(sa.func.max(delta.c.id))).scalar()
+        if last is None:
+            continue
+        result = conn.execute(sa.text(
+            f"INSERT INTO {quote(table.name)} ({columns}) SELECT {sums} FROM {quote(delta.name)} "
+            f"WHERE id <= :last GROUP BY {', '.join(keys)} {upsert}"), {"last": last})
+        folded += result.rowcount
+        conn.execute(sa.delete(delta).where(delta.c.id <= last))
+    return folded
+
+
+def fold_pending(_now=None) -> int:
+    """The scheduled job (app/jobs/scheduler.py): fold in this unit of work; the runner commits."""
+    from app.extensions import db
+
+    return fold(db.session.connection())
 
 
 def hold_ticket_writes(conn: sa.Connection) -> None:
