@@ -37,6 +37,8 @@ def notification_open(notification_id: int):
         return redirect(url_for("web.ticket_detail", ticket_id=row.ticket_id))
     if row.kind == "bulletin" and (row.data or {}).get("start"):
         return redirect(url_for("web.supervise_bulletin", fmt="docx", start=row.data["start"], end=row.data["end"]))
+    if row.kind == "visit_far" and (row.data or {}).get("day"):
+        return redirect(url_for("web.visit_list", start=row.data["day"], end=row.data["day"], flagged=1))
     return redirect(url_for("web.notification_list"))
 
 

@@ -151,6 +151,9 @@ MATRIX: dict[str, Call] = {
                             page(303, **SUPERVISORS_ONLY), body=lambda w: {"mode": "even"}),
     "web.draw_cancel": Call("POST", lambda w: f"/supervise/assessment/draws/{DRAW(w)}/cancel",
                             page(303, **SUPERVISORS_ONLY), body=lambda w: {}),
+    "web.visit_list": Call("GET", lambda w: "/supervise/assessment/visits", page(**SUPERVISORS_ONLY)),
+    "web.visit_void": Call("POST", lambda w: f"/supervise/assessment/visits/{w.visit_id}/void",
+                           page(303, admin=(303, 409), **SUPERVISORS_ONLY), body=lambda w: {"reason": "x"}),
     # administration
     "admin.overview": Call("GET", lambda w: "/admin/", page(**ADMIN_ONLY)),
     "admin.user_list": Call("GET", lambda w: "/admin/users", page(**ADMIN_ONLY)),

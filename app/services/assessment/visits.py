@@ -46,11 +46,13 @@ from app.models import (
 )
 from app.services.accounts import audit
 from app.services.actor import Actor, Role
+from app.services.notifications import centre as notify
 from app.services.photos.attach import missing_photos
 from app.services.reports import geo, intake
 from app.services.reports.intake import FieldError, IncomingReport, PhotoExif, Provenance, Status
 from app.services.supervision.kpis import Period
 from app.text import text_problem
+from app.timeutil import to_local
 
 FAR_M = 200.0  # a visit farther than this from its point (or without a position) is flagged, not refused
 MAX_REASON = 1000
@@ -191,7 +193,17 @@ def receive(visit: IncomingVisit, actor: Actor, now: datetime, provenance: Prove
         return known_visit(visit.client_id, fingerprint, actor) or _rejected(visit, error("visit", "not_storable"))
     except _Refused as refused:
         return refused.outcome
+    if flagged:
+        _tell_supervisors(row, point, actor)
     return VisitOutcome(visit.client_id, Status.CREATED, row.id, tickets)
+
+
+def _tell_supervisors(row: Visit, point: InspectionPoint, actor: Actor) -> None:
+    """A far visit (or one without a position) is flagged to the supervisors, who may void it; in the
+    same transaction as the visit, so a visit sent again (already_synced) is never announced twice."""
+    notify.send(notify.supervisors(), "visit_far", visit_id=row.id, point=point.code, point_name=point.name,
+                inspector=actor.username, distance_m=row.distance_m,
+                day=to_local(row.started_at).date().isoformat())
 
 
 def known_visit(client_id: str, fingerprint: str, actor: Actor) -> VisitOutcome | None:

@@ -130,6 +130,12 @@ def describe(row: Notification) -> tuple[str, list[str]]:
             _("Draw %(name)s is due tomorrow: %(n)d point(s) not visited yet", name=d.get("draw", ""),
               n=d.get("count", 0))
         return title, [_("Points: %(codes)s", codes=_cases(d))]
+    if row.kind == "visit_far":  # app/services/assessment/visits.py
+        where = _("without a position") if d.get("distance_m") is None else \
+            _("%(m)d m from the point", m=round(d["distance_m"]))
+        return _("Assessment visit of %(point)s made %(where)s: check it", point=d.get("point", ""), where=where), \
+            [_("%(name)s, by %(user)s on %(day)s", name=d.get("point_name", ""), user=d.get("inspector", ""),
+               day=d.get("day", ""))]
     if row.kind == "bulletin":  # app/jobs/weekly_bulletin.py
         english = get_locale() is not None and get_locale().language == "en"
         named = d.get("criticised_en" if english else "criticised") or []
