@@ -27,13 +27,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_LOCALE = "zh_Hans_CN"  # the report the campaign office files is in Chinese, whatever the page's language
 
 
-def _args(now) -> tuple[date, date, int | None]:
+def period_args(now) -> tuple[date, date]:
+    """?start&end (local days; both or neither: default this week and the three before it)."""
     first, last = date_arg("start"), date_arg("end")
     if first or last:
         if not (first and last):
             raise ValidationFailed(_("Give the period as two dates, YYYY-MM-DD."), field="end" if first else "start")
-    else:
-        first, last = reporting.default_period(to_local(now).date())
+        return first, last
+    return reporting.default_period(to_local(now).date())
+
+
+def _args(now) -> tuple[date, date, int | None]:
+    first, last = period_args(now)
     raw = request.args.get("draw", "")
     draw = None
     if raw != "":

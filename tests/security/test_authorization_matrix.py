@@ -151,6 +151,7 @@ MATRIX: dict[str, Call] = {
                             page(303, **SUPERVISORS_ONLY), body=lambda w: {"mode": "even"}),
     "web.draw_cancel": Call("POST", lambda w: f"/supervise/assessment/draws/{DRAW(w)}/cancel",
                             page(303, **SUPERVISORS_ONLY), body=lambda w: {}),
+    "web.desk_assessment": Call("GET", lambda w: "/desk/assessment", page(**DEPARTMENTS_ONLY)),
     "web.visit_list": Call("GET", lambda w: "/supervise/assessment/visits", page(**SUPERVISORS_ONLY)),
     "web.visit_void": Call("POST", lambda w: f"/supervise/assessment/visits/{w.visit_id}/void",
                            page(303, admin=(303, 409), **SUPERVISORS_ONLY), body=lambda w: {"reason": "x"}),

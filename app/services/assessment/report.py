@@ -158,8 +158,9 @@ def weeks_of(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
-def build(start: date, end: date, draw_id: int | None = None, *, now: datetime) -> Report:
-    """The report of the local days start … end (inclusive); score.py checks the period and the draw."""
+def build(start: date, end: date, draw_id: int | None = None, *, now: datetime, weeks: bool = True) -> Report:
+    """The report of the local days start … end (inclusive); score.py checks the period and the draw.
+    `weeks=False` leaves week by week out (one score() less per week)."""
     result = scored(start, end, draw_id, now=now)
     names = _Names.read()
     visited = sum(t.visited for t in result.by_location_type)
@@ -182,11 +183,48 @@ def build(start: date, end: date, draw_id: int | None = None, *, now: datetime) 
     report.departments = _departments(result, names)
     report.top_items = _top_items(result, names, texts)
     report.never_visited = _never_visited(result.never_visited, names)
-    if len(weeks_of(start, end)) <= MAX_WEEKS:
+    if weeks and len(weeks_of(start, end)) <= MAX_WEEKS:
         report.weeks = week_by_week(start, end, draw_id, now=now)
-    else:
+    elif weeks:
         report.weeks_left_out = True
     return report
+
+
+@dataclass(frozen=True)
+class ChargedRow:
+    """A failed item charged to a department (its ticket is the department's), at any point."""
+
+    point: PointRow
+    failure: FailureRow
+
+
+@dataclass
+class DepartmentReport:
+    """What a department sees of the mock assessment: its points lost and where, and its own points."""
+
+    start: date
+    end: date
+    as_of: datetime
+    department: Department
+    row: DepartmentRow
+    charged: list[ChargedRow]
+    points: list[PointRow]  # the points it is responsible for, visited in the period
+    never_visited: list[NeverRow]
+
+
+def for_department(start: date, end: date, department_id: int, *, now: datetime) -> DepartmentReport:
+    """A department's part of the county's report: its own row (points lost, field points, share), the
+    failed items charged to it wherever they are, and its own points (scored or never visited)."""
+    report = build(start, end, now=now, weeks=False)
+    own = db.session.get(Department, department_id)
+    row = next((d for d in report.departments if d.department is not None and d.department.id == own.id),
+               DepartmentRow(own, 0.0, 0, 0.0, 0.0 if report.field_points_lost else None))
+    charged = [ChargedRow(p, f) for p in report.by_point for f in p.failures
+               if f.department is not None and f.department.id == own.id]
+    charged.sort(key=lambda c: (-c.failure.deduction, c.point.code, c.failure.item_code))
+    return DepartmentReport(start, end, report.as_of, own, row, charged,
+                            [p for p in report.by_point if p.department.id == own.id],
+                            [n for n in report.never_visited if n.department.id == own.id])
 
 
 def week_by_week(start: date, end: date, draw_id: int | None = None, *, now: datetime) -> list[WeekRow]:
