@@ -24,7 +24,7 @@ from huey.api import Huey
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "worker-heartbeat"
 WORKER_ALIVE_S = 15.0  # a worker that wrote its heartbeat this recently is running
-_PENDING = "tasks_after_commit"  # session.info key: [(kind, key)] to enqueue when the transaction commits
+_PENDING = "tasks_after_commit"  # session.info key: [(kind, key, request id)] to enqueue when the transaction commits
 
 
 class TaskQueue:
@@ -39,15 +39,28 @@ class TaskQueue:
         """`func(key, task=...)` runs in its own app context (a session of its own)."""
         app = self.app
 
-        def run(key, task=None):
-            with app.app_context():
-                return func(key, task=task)
+        def run(key, task=None, request_id=None):
+            from app.ops import context
+
+            # Under the id of the request (or job run) that queued it, so its log lines join that one's.
+            with app.app_context(), context.scope(request_id or f"task-{kind}-{context.new_id()[:12]}"):
+                started = time.perf_counter()
+                result, level = "raised", logging.WARNING  # Huey retries it, or logs it as failed
+                try:
+                    result, level = func(key, task=task), logging.INFO
+                    return result
+                finally:
+                    log.log(level, "task %s %s: %s", kind, key, result, extra={
+                        "task": kind, "key": str(key), "result": str(result),
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
 
         run.__name__ = kind
         self.tasks[kind] = self.huey.task(name=kind, context=True, **options)(run)
 
-    def enqueue(self, kind: str, key) -> None:
-        self.tasks[kind](key)
+    def enqueue(self, kind: str, key, request_id: str | None = None) -> None:
+        from app.ops import context
+
+        self.tasks[kind](key, request_id=request_id or context.current())
 
     def worker_alive(self) -> bool:
         """Whether a `flask worker` wrote its heartbeat within WORKER_ALIVE_S."""
@@ -126,8 +139,9 @@ def queue() -> TaskQueue:
 def after_commit(kind: str, key) -> None:
     """Enqueue `kind(key)` once the current transaction commits; nothing if it rolls back."""
     from app.extensions import db
+    from app.ops import context
 
-    db.session.info.setdefault(_PENDING, []).append((kind, key))
+    db.session.info.setdefault(_PENDING, []).append((kind, key, context.current()))
 
 
 def install(session_target) -> None:
@@ -143,9 +157,9 @@ def _send_pending(session) -> None:
     if not pending or not has_app_context():
         return
     tasks = queue()
-    for kind, key in pending:
+    for kind, key, request_id in pending:
         try:
-            tasks.enqueue(kind, key)
+            tasks.enqueue(kind, key, request_id)
         except Exception:  # noqa: BLE001 - the row is committed and says pending: `scheduler --once` requeues it
             log.exception("could not enqueue %s %s", kind, key)
     if has_request_context():

@@ -1,6 +1,6 @@
 """Structured logs: one JSON object a line with time, level, request id, route, status, duration and
 user id; no password or token ever; the request id answered in X-Request-Id and carried into the
-notifications a request queues, and logged again when the e-mail job handles them."""
+notifications and tasks a request queues, and logged again when the e-mail job or the task handles them."""
 from __future__ import annotations
 
 import io
@@ -114,6 +114,65 @@ def test_the_request_id_goes_into_the_notification_and_back_into_the_job_log(
         assert line["request_id"].startswith("job-send_email-")  # the job run's own id
     done = [line for line in log_lines() if line.get("job") == "send_email"]
     assert done and done[0]["request_id"] == handled[0]["request_id"]
+
+
+def test_the_request_id_goes_into_the_task_it_queues(app, api, create_user, tmp_path, monkeypatch, log_lines):
+    """A photo upload queues its derivatives on a real queue; the worker that runs the task later, in a
+    context of its own, logs under the upload's request id."""
+    import hashlib
+    import io
+    import uuid
+
+    from PIL import Image
+
+    from app.ops import context
+    from app.tasks import queue as task_queue
+
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setitem(app.config, "TASK_IMMEDIATE", False)
+    monkeypatch.setitem(app.config, "TASK_IN_WEB", "off")
+    tasks = task_queue.build(app, immediate=False, backend="embedded", url=str(tmp_path / "tasks.sqlite3"),
+                             name=f"test-{uuid.uuid4().hex[:12]}")
+    monkeypatch.setitem(app.extensions, "tasks", tasks)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 30)).save(picture, "JPEG")
+    data = picture.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    resp = api(create_user("inspector")).put(f"/api/v1/photos/{sha}", data=data, content_type="image/jpeg",
+                                             headers={"X-Request-Id": "req-upload-0001"})
+    assert resp.status_code == 201, resp.text
+    assert not [line for line in log_lines() if line.get("task")]  # queued, not run yet
+    db.session.commit()
+
+    assert context.current() is None  # the worker knows nothing of the upload but what the task carries
+    assert tasks.drain() == 1
+    [ran] = [line for line in log_lines() if line.get("task") == "photo_derivatives"]
+    assert ran["request_id"] == "req-upload-0001" and ran["key"] == sha and ran["result"] == "ready"
+    assert isinstance(ran["duration_ms"], float)
+
+
+def test_a_task_queued_by_a_job_runs_under_the_job_run_id(app, create_photo, tmp_path, monkeypatch, log_lines):
+    import uuid
+    from datetime import timedelta
+
+    from app.tasks import photos as photo_tasks
+    from app.tasks import queue as task_queue
+    from app.timeutil import now_utc
+
+    monkeypatch.setitem(app.config, "TASK_IMMEDIATE", False)
+    monkeypatch.setitem(app.config, "TASK_IN_WEB", "off")
+    tasks = task_queue.build(app, immediate=False, backend="embedded", url=str(tmp_path / "tasks.sqlite3"),
+                             name=f"test-{uuid.uuid4().hex[:12]}")
+    monkeypatch.setitem(app.extensions, "tasks", tasks)
+    lost = create_photo(derivatives="pending")
+    lost.created_at = now_utc() - timedelta(hours=1)  # its task was lost with a killed process
+    db.session.commit()
+    assert JobRunner(app, "test-holder").run("requeue_photo_tasks", photo_tasks.requeue_stale) == 1
+    tasks.drain()  # no original: it fails, and its retries (no delay in the tests) run here too
+    ran = [line for line in log_lines() if line.get("task") == "photo_derivatives"]
+    assert ran and {line["key"] for line in ran} == {lost.sha256} and ran[-1]["result"] == "failed"
+    [run_id] = {line["request_id"] for line in ran}  # every try under the one job run's id
+    assert run_id.startswith("job-requeue_photo_tasks-")
 
 
 def test_a_job_queues_notifications_under_its_run_id(app, ticket_in, create_user, log_lines):
