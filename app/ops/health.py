@@ -122,7 +122,8 @@ def run_checks(now: datetime, today: date) -> dict[str, Check]:
         checks["message_queue"] = _guarded(lambda: check_queue(queues.message_outbox(), now,
                                                                config["HEALTH_MESSAGE_MAX_AGE_S"]))
         checks["photo_tasks"] = _guarded(lambda: check_photo_tasks(now, config["HEALTH_PHOTO_TASK_MAX_AGE_S"]))
-    checks["calendar"] = _guarded(lambda: check_calendar(today))  # reads the county's calendar table
+        checks["calendar"] = _guarded(lambda: check_calendar(today))  # reads the county's calendar table
+    # With the database down the checks that read it are left out, not reported as failing too.
     return checks
 
 
