@@ -1,8 +1,11 @@
 // One line that says what the connection and the last sync are doing, and one that says how long
 // ago the phone last synced (a phone that has not synced for days is holding things at risk).
 // A sync that leaves refused items behind says how many wait for the inspector, never "synced".
+// Below them, the server's notices that items this inspector captured never arrived (issue 18: a
+// wiped or replaced phone), until the inspector closes them: the phone is where they are seen.
+import {apiFetch} from '../api.js';
 import {onAnnounce} from '../events.js';
-import {onLangChange, t} from '../i18n.js';
+import {currentLang, onLangChange, t} from '../i18n.js';
 import {getMeta} from '../meta.js';
 import {countNeedingAttention} from '../sync/engine.js';
 
@@ -40,10 +43,72 @@ async function renderLastSync() {
   element.dataset.lastSync = last || '';
 }
 
+const LOST_KIND = 'capture_lost'; // app/services/reports/devices.py
+const LOST_EVERY_MS = 30000; // a burst of syncs asks once
+let lostAskedAt = 0;
+
+/** The unread "never arrived" notices, in the current language, shown until closed (read on the server). */
+async function renderLost(force = false) {
+  if (!force && Date.now() - lostAskedAt < LOST_EVERY_MS) return;
+  lostAskedAt = Date.now();
+  let notices;
+  try {
+    const lang = currentLang() === 'en' ? 'en' : 'zh_CN';
+    const {notifications} = await apiFetch(`/api/v1/notifications?lang=${lang}`);
+    notices = notifications.filter((n) => n.kind === LOST_KIND && !n.read_at);
+  } catch {
+    return; // offline or logged out: what is shown stays
+  }
+  const box = lostBox();
+  box.replaceChildren(...notices.map(lostNotice));
+  box.hidden = notices.length === 0;
+}
+
+function lostNotice(notice) {
+  const item = document.createElement('p');
+  item.dataset.notification = String(notice.id);
+  const title = document.createElement('strong');
+  title.textContent = notice.title;
+  item.append(title);
+  for (const line of notice.lines.filter(Boolean)) item.append(document.createElement('br'), line);
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.dataset.action = 'close-lost';
+  close.textContent = t('action.close');
+  close.addEventListener('click', async () => {
+    try {
+      await apiFetch(`/api/v1/notifications/${notice.id}/read`, {method: 'POST', json: {}});
+    } catch {
+      return; // offline: it stays until it can be marked read
+    }
+    item.remove();
+    lostBox().hidden = !lostBox().childElementCount;
+  });
+  item.append(' ', close);
+  return item;
+}
+
+function lostBox() {
+  let box = document.querySelector('[data-field="lost-captures"]');
+  if (!box) {
+    box = document.createElement('div');
+    box.className = 'status warn';
+    box.dataset.field = 'lost-captures';
+    box.setAttribute('role', 'alert');
+    box.hidden = true;
+    document.querySelector('[data-field="storage-warning"]').after(box);
+  }
+  return box;
+}
+
 export function mountStatus() {
   renderLastSync();
   setInterval(renderLastSync, 30000);
   onAnnounce('sync-finished', renderLastSync);
+  onAnnounce('sync-finished', (result) => {
+    if (result.ok) renderLost();
+  });
+  renderLost(true);
   let failed = false;
   const connection = () => say(navigator.onLine ? 'net.syncing' : 'net.offline');
   window.addEventListener('online', connection);
@@ -67,6 +132,7 @@ export function mountStatus() {
   loginButton().addEventListener('click', () => location.assign('/login?next=/app/'));
   onLangChange(() => {
     renderLastSync();
+    renderLost(true);
     if (said) say(said.key, said.params);
   });
   if (!navigator.onLine) say('net.offline');
