@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Notification, Ticket, TicketStatus
+from app.models import Notification, Photo, Ticket, TicketStatus
 from app.models.webhook import Webhook, WebhookMessage
 
 
@@ -37,6 +37,16 @@ def message_outbox() -> Queue:
     return Queue("messages", depth, _aware(oldest))
 
 
+def photo_derivatives() -> Queue:
+    """Photos whose web image and thumbnail a task has still to make (issue 20); failed ones are not
+    waiting any more (/healthz's photo_tasks check counts them)."""
+    from app.services.photos import derivatives
+
+    depth, oldest = db.session.execute(sa.select(sa.func.count(Photo.sha256), sa.func.min(Photo.created_at))
+                                       .where(Photo.derivatives == derivatives.PENDING)).one()
+    return Queue("photo_derivatives", depth, _aware(oldest))
+
+
 def triage() -> Queue:
     """Tickets waiting for a supervisor to route them (reported without a rule, or returned)."""
     waiting = Ticket.status.in_((TicketStatus.REPORTED, TicketStatus.RETURNED))
@@ -46,7 +56,7 @@ def triage() -> Queue:
 
 
 def all_queues() -> list[Queue]:
-    return [email_outbox(), message_outbox(), triage()]
+    return [email_outbox(), message_outbox(), photo_derivatives(), triage()]
 
 
 def _aware(value: datetime | None) -> datetime | None:

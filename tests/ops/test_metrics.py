@@ -132,7 +132,7 @@ def test_photo_ingest_time_is_observed(client, app, api, create_user, tmp_path, 
             before, "xuncha_photo_ingest_seconds_count", outcome=outcome) == 1, outcome
 
 
-def test_job_runs_failures_and_queue_depths(client, app, create_user, monkeypatch):
+def test_job_runs_failures_and_queue_depths(client, app, create_user, create_photo, monkeypatch):
     monkeypatch.setitem(app.config, "JOB_RETRIES", 2)
     monkeypatch.setitem(app.config, "JOB_RETRY_DELAY_SECONDS", 0)
     user = create_user("supervisor")
@@ -148,6 +148,10 @@ def test_job_runs_failures_and_queue_depths(client, app, create_user, monkeypatc
     assert value(text, "xuncha_queue_depth", queue="email") == 3
     assert value(text, "xuncha_queue_depth", queue="messages") == 2
     assert 590 < value(text, "xuncha_queue_oldest_age_seconds", queue="messages") < 900
+    assert value(text, "xuncha_queue_depth", queue="photo_derivatives") == 0
+    create_photo(derivatives="pending")
+    create_photo(derivatives="failed")  # given up: not waiting
+    assert value(scrape(client).text, "xuncha_queue_depth", queue="photo_derivatives") == 1
 
     def broken(now):
         raise RuntimeError("boom")
