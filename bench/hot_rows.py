@@ -1,6 +1,7 @@
 """Hot rows benchmark (issue 21 §3): how long concurrent syncing phones wait on each other's locks.
 
     python bench/hot_rows.py                                   # PostgreSQL at BENCH_PG_URL, 8 clients, 30 s
+    BENCH_QUICK=1 python bench/hot_rows.py                     # 10 s
     python bench/hot_rows.py --baseline-rev 1a2b3c4            # the same, first on an older commit: ratios
     python bench/hot_rows.py --clients 8 --batch 5 --duration 20 --sample-ms 20
 
@@ -46,7 +47,7 @@ import requests  # noqa: E402
 import bench.ingest as ingest  # noqa: E402
 from tests.reliability.phone_replay import grid_point  # noqa: E402
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/h21h_bench")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/xc_bench")
 
 # The backends of this database that wait on a heavyweight lock, and the lock they wait for.
 _WAITING = """
@@ -211,7 +212,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=5, help="new reports per sync")
-    parser.add_argument("--duration", type=float, default=30, help="seconds of load")
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    parser.add_argument("--duration", type=float, default=10 if quick else 30, help="seconds of load")
     parser.add_argument("--sample-ms", type=float, default=20, help="how often pg_stat_activity is read")
     parser.add_argument("--baseline-rev", help="measure this commit's tree first, for ratios")
     parser.add_argument("--top", type=int, default=8, help="breakdown rows printed")
