@@ -79,7 +79,7 @@ def test_text_from_people_cannot_become_a_formula(score_case, supervisor):
 
 @pytest.fixture
 def poppler():
-    missing = [tool for tool in ("pdftotext", "pdftoppm") if shutil.which(tool) is None]
+    missing = [tool for tool in ("pdftotext", "pdftoppm", "pdffonts") if shutil.which(tool) is None]
     if missing:
         message = f"poppler-utils missing ({', '.join(missing)}): apt-get install -y poppler-utils"
         if os.environ.get("CI"):
@@ -108,6 +108,9 @@ def test_the_pdf_report_is_chinese_text_with_the_page_numbers(score_case, superv
             assert [lost, field, share] == [v for v in line.split() if v in (lost, field, share)], line
     pages = subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")], capture_output=True)
     assert pages.returncode == 0 and list(tmp_path.glob("page*.png"))
+    # The font travels with the file (as the slips'): every font is embedded, so any reader shows the Chinese.
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
 
 
 def test_an_empty_period_still_makes_both_files(bare_county, supervisor, poppler, tmp_path):
