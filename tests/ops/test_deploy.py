@@ -160,7 +160,8 @@ def stack(database_url, tmp_path, create_user):
     import urllib3
 
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the test's own certificate
-    token = issue_device_token(create_user("inspector"), "stack")
+    inspector = create_user("inspector")
+    token, second_token = issue_device_token(inspector, "stack"), issue_device_token(inspector, "second phone")
     db.session.commit()
     app_port, tls_port, plain_port = _port(), _port(), _port()
     site = SITE.read_text().replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};") \
@@ -175,7 +176,8 @@ def stack(database_url, tmp_path, create_user):
     config.write_text(text)
     env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path / "media"),
            "SECRET_KEY": "y" * 64, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "LOG_LEVEL": "WARNING",
-           "TRUSTED_PROXIES": "1"}
+           "TRUSTED_PROXIES": "1", "TASK_IMMEDIATE": "1",  # thumbnails made at the upload's commit
+           "TASK_QUEUE_URL": str(tmp_path / "tasks.sqlite3")}
     logs = (tmp_path / "gunicorn.log").open("wb")
     web = subprocess.Popen([str(REPO / ".venv" / "bin" / "gunicorn") if (REPO / ".venv").is_dir()
                             else str(os.path.join(os.path.dirname(sys.executable), "gunicorn")),
@@ -188,7 +190,8 @@ def stack(database_url, tmp_path, create_user):
         _wait_until_up(f"http://127.0.0.1:{app_port}/healthz")
         _wait_until_up(f"https://127.0.0.1:{tls_port}/healthz")
         yield {"app": f"http://127.0.0.1:{app_port}", "site": f"https://127.0.0.1:{tls_port}",
-               "plain": f"http://127.0.0.1:{plain_port}", "token": token, "tls_port": tls_port, "app_port": app_port}
+               "plain": f"http://127.0.0.1:{plain_port}", "token": token, "second_token": second_token,
+               "tls_port": tls_port, "app_port": app_port}
     finally:
         proxy.terminate()
         web.terminate()
@@ -237,3 +240,38 @@ def test_through_the_site_metrics_are_hidden_and_half_sent_uploads_stall_nothing
             requests.get(f"{app}/healthz", timeout=3)
     finally:
         direct.close()
+
+
+def test_through_the_site_derivatives_are_cached_per_caller(stack):
+    import hashlib
+    import io
+
+    import requests
+    from PIL import Image
+
+    site = stack["site"]
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 90, 200)).save(picture, "JPEG")
+    data = picture.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+
+    def call(method, path, token, **kwargs):
+        return requests.request(method, f"{site}{path}", headers={"Authorization": f"Bearer {token}"},
+                                verify=False, timeout=60, **kwargs)
+
+    assert call("PUT", f"/api/v1/photos/{sha}", stack["token"], data=data).status_code == 201
+    first = call("GET", f"/api/v1/photos/{sha}/thumb", stack["token"])
+    again = call("GET", f"/api/v1/photos/{sha}/thumb", stack["token"])
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert (first.headers["X-Cache-Status"], again.headers["X-Cache-Status"]) == ("MISS", "HIT")
+    # Another credential, even of the same inspector, is authorised by the app again: its own entry.
+    other = call("GET", f"/api/v1/photos/{sha}/thumb", stack["second_token"])
+    assert other.status_code == 200 and other.headers["X-Cache-Status"] == "MISS"
+    # An unauthorised caller is never answered from the cache.
+    stranger = call("GET", f"/api/v1/photos/{sha}/thumb", "xc_not-a-token")
+    assert stranger.status_code == 401 and stranger.headers.get("X-Cache-Status") != "HIT"
+    # Static files are served by nginx from disk, revalidated by their ETag.
+    static = requests.get(f"{site}/static/pwa/index.html", verify=False, timeout=30)
+    revalidated = requests.get(f"{site}/static/pwa/index.html", verify=False, timeout=30,
+                               headers={"If-None-Match": static.headers["ETag"]})
+    assert revalidated.status_code == 304
