@@ -2,7 +2,9 @@
 
 A backup folder holds `db.sqlite3` (SQLite's online backup API) or `db.dump` (pg_dump, custom
 format), `media/` (every stored file, layout unchanged, temp files skipped) and `manifest.json`
-(schema revision, row counts per table, SHA-256 of the dump and of every media file).
+(schema revision, row counts per table, SHA-256 of the dump and of every media file). With
+MEDIA_BACKEND=s3 the photos are copied out of the bucket into `media/` too, by the same keys, so
+a backup restores on either backend; a restore puts photos back into the configured backend.
 
 Safe while phones keep syncing: the row counts come from the same snapshot as the dump. On
 PostgreSQL one REPEATABLE READ transaction exports its snapshot, `pg_dump --snapshot` dumps exactly
@@ -34,7 +36,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.storage import TEMP_SUFFIX
+from app.storage import TEMP_SUFFIX, VARIANTS, media_store, parse_key
 from app.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,19 @@ def backup_media(folder: Path) -> dict[str, str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
         files[str(rel)] = _sha256(target)
+    store = media_store()
+    if store.name != "filesystem":  # the photos are in the bucket: copied out by their keys
+        for variant in VARIANTS:
+            for stored in store.objects(variant):
+                if stored.sha256 is None:
+                    continue
+                target = folder / stored.key
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    target.write_bytes(store.read(variant, stored.sha256))
+                except FileNotFoundError:
+                    continue  # removed by the orphan sweep meanwhile
+                files[stored.key] = _sha256(target)
     return files
 
 
@@ -148,7 +163,14 @@ def restore_media(folder: Path, files: dict[str, str]) -> None:
     """Put the backup's files (relative name -> SHA-256, already verified) back into the store. Files
     are named by their content, so adding the backup's never harms the current ones."""
     media_root = Path(current_app.config["MEDIA_ROOT"])
+    store = media_store()
     for rel, digest in files.items():
+        photo = parse_key(rel) if store.name != "filesystem" else None
+        if photo is not None:  # a photo file, and photos live in the bucket
+            source = folder / rel
+            if store.size(*photo) != source.stat().st_size:  # named by content: same size, same bytes
+                store.write(*photo, source.read_bytes())
+            continue
         target = media_root / rel
         if target.is_file() and _sha256(target) == digest:
             continue

@@ -11,6 +11,7 @@ from app.models import Photo
 from app.services.photos import derivatives
 from app.services.photos import store as photos
 from app.services.photos.cleanup import scan_media
+from app.storage import media_store
 
 photos_cli = AppGroup("photos", help="Photo files: rebuild derivatives, check files against rows.")
 BATCH = 100
@@ -48,13 +49,14 @@ def reprocess(hashes: tuple[str, ...], only_failed: bool) -> None:
 @photos_cli.command("check")
 def check() -> None:
     """List orphaned files and rows whose files are missing; exit 1 if an original is missing."""
-    scan = scan_media()
+    store = media_store()
+    scan = scan_media(store)
     for sha in scan.missing_originals:
         click.echo(f"missing original: {sha}")
     for sha in scan.missing_derivatives:
         click.echo(f"missing derivative: {sha}")
-    for path in scan.orphans:
-        click.echo(f"orphaned file: {path}")
+    for orphan in scan.orphans:
+        click.echo(f"orphaned file: {store.locate(orphan.key)}")
     for sha, reason in scan.failed:
         click.echo(f"derivatives failed: {sha}: {reason}")
     click.echo(f"{scan.rows} photos, {len(scan.missing_originals)} missing originals, "

@@ -1,46 +1,136 @@
-"""Media files under MEDIA_ROOT: originals by content hash, and their web and thumbnail derivatives.
+"""Media: originals by content hash, and their web and thumbnail derivatives, on one of two backends.
 
-Layout: originals/ab/cd/<sha256>, web/ab/cd/<sha256>.jpg, thumb/ab/cd/<sha256>.jpg. Every write
-goes to a temp file in the same folder and is renamed over the final name, so readers never see
-half a file. A durable write (originals) also fsyncs the file before the rename and the folder
-after it, so a crash leaves the old file, the new file, or a temp file the cleanup removes.
+`MediaStore` is the interface every consumer uses (bytes, streams and URLs, never a filesystem path),
+`media_store()` the configured backend (MEDIA_BACKEND): `FilesystemStore` here, under MEDIA_ROOT, or
+`S3Store` (app/storage_s3.py) in an S3-compatible bucket (decision 0018).
+
+Both keep one layout of keys: originals/ab/cd/<sha256>, web/ab/cd/<sha256>.jpg,
+thumb/ab/cd/<sha256>.jpg. On the filesystem every write goes to a temp file in the same folder and is
+renamed over the final name, so readers never see half a file. A durable write (originals) also
+fsyncs the file before the rename and the folder after it, so a crash leaves the old file, the new
+file, or a temp file the cleanup removes. An S3 PUT is atomic and durable once answered.
 Callers write files before the database row that names them commits.
 """
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 
 VARIANTS = {"original": ("originals", ""), "web": ("web", ".jpg"), "thumb": ("thumb", ".jpg")}
+FOLDERS = {folder: variant for variant, (folder, _suffix) in VARIANTS.items()}
 TEMP_SUFFIX = ".tmp"
+BACKENDS = ("filesystem", "s3")
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
-class MediaStore:
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored file or object, as listed for the cleanup: `sha256` None for a temp file or a stranger."""
+
+    key: str  # the layout's relative name, e.g. "web/ab/cd/<sha256>.jpg"
+    sha256: str | None
+    modified: float  # POSIX seconds: the orphan sweep's grace period
+    size: int
+
+
+def key_for(variant: str, sha256: str) -> str:
+    folder, suffix = VARIANTS[variant]
+    return f"{folder}/{sha256[:2]}/{sha256[2:4]}/{sha256}{suffix}"
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """(variant, sha256) of a layout key; None for a temp file or anything else."""
+    parts = key.split("/")
+    if len(parts) != 4 or parts[0] not in FOLDERS:
+        return None
+    variant = FOLDERS[parts[0]]
+    name = parts[3]
+    suffix = VARIANTS[variant][1]
+    sha256 = name[: len(name) - len(suffix)] if suffix and name.endswith(suffix) else name
+    if (suffix and not name.endswith(suffix)) or not _HASH.fullmatch(sha256) or parts[1:3] != [sha256[:2], sha256[2:4]]:
+        return None
+    return variant, sha256
+
+
+class MediaStore(ABC):
+    """Where photo files live. Reads of a missing file raise FileNotFoundError on every backend."""
+
+    name: str
 
     @classmethod
     def from_config(cls) -> MediaStore:
-        return cls(current_app.config["MEDIA_ROOT"])
+        return media_store()
 
-    def path(self, variant: str, sha256: str) -> Path:
-        folder, suffix = VARIANTS[variant]
-        return self.root / folder / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
+    @abstractmethod
+    def write(self, variant: str, sha256: str, data: bytes, *, durable: bool = True) -> None:
+        """Store atomically; `durable` (originals) also survives a crash once returned."""
+
+    @abstractmethod
+    def open(self, variant: str, sha256: str) -> BinaryIO:
+        """A binary stream of the file; the caller closes it."""
+
+    def read(self, variant: str, sha256: str) -> bytes:
+        with self.open(variant, sha256) as stream:
+            return stream.read()
+
+    @abstractmethod
+    def size(self, variant: str, sha256: str) -> int | None:
+        """Bytes stored, or None if there is no such file."""
 
     def exists(self, variant: str, sha256: str) -> bool:
-        return self.path(variant, sha256).is_file()
+        return self.size(variant, sha256) is not None
 
-    def write(self, variant: str, sha256: str, data: bytes, *, durable: bool = True) -> Path:
+    @abstractmethod
+    def delete(self, variant: str, sha256: str) -> None:
+        """Remove the file if it is there."""
+
+    @abstractmethod
+    def delete_key(self, key: str) -> bool:
+        """Remove one listed object by its key (temp files too); False if it was gone already."""
+
+    @abstractmethod
+    def objects(self, variant: str, prefix: str | None = None) -> Iterator[StoredObject]:
+        """Every stored object (temp files included) of one variant whose hash starts with the 2-hex
+        `prefix` (None: all of them)."""
+
+    def locate(self, key: str) -> str:
+        """Where an object is, for an operator's eyes (a path, or s3://bucket/key)."""
+        return key
+
+    def presigned_url(self, variant: str, sha256: str, *, filename: str | None = None,
+                      content_type: str | None = None) -> str | None:
+        """A short-lived URL the client fetches the file from directly; None where there is none."""
+        return None
+
+    def accel_path(self, variant: str, sha256: str) -> str | None:
+        """The internal nginx location of the file (X-Accel-Redirect); None where there is none."""
+        return None
+
+
+class FilesystemStore(MediaStore):
+    name = "filesystem"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _path(self, variant: str, sha256: str) -> Path:
+        return self.root / key_for(variant, sha256)
+
+    def write(self, variant: str, sha256: str, data: bytes, *, durable: bool = True) -> None:
         """Write atomically (temp file, rename) and, if durable, with fsync of the file and its folder.
 
         Derivatives can skip the fsyncs (about a third of an upload's time on a busy disk): after a
         crash one may be missing or empty, and is then made again from the original when asked for.
         """
-        final = self.path(variant, sha256)
+        final = self._path(variant, sha256)
         self._make_folders(final.parent, durable)
         temp = final.parent / f".{final.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
         try:
@@ -54,29 +144,49 @@ class MediaStore:
             temp.unlink(missing_ok=True)
         if durable:
             _fsync_folder(final.parent)
-        return final
 
-    def files(self, variant: str, prefix: str) -> Iterator[Path]:
-        """Every file (temp files included) of one variant whose hash starts with the 2-hex `prefix`."""
-        folder = self.root / VARIANTS[variant][0] / prefix
-        if folder.is_dir():
-            yield from (p for p in folder.glob("*/*") if p.is_file())
+    def open(self, variant: str, sha256: str) -> BinaryIO:
+        return open(self._path(variant, sha256), "rb")
 
-    def prefixes(self) -> list[str]:
-        """The first-level folders (2 hex digits) present under any variant."""
-        found = set()
-        for folder, _suffix in VARIANTS.values():
-            base = self.root / folder
-            if base.is_dir():
-                found.update(p.name for p in base.iterdir() if p.is_dir())
-        return sorted(found)
-
-    @staticmethod
-    def sha_of(path: Path) -> str | None:
-        """The hash a stored file belongs to; None for a temp file."""
-        if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX):
+    def size(self, variant: str, sha256: str) -> int | None:
+        try:
+            stat = self._path(variant, sha256).stat()
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return path.name.removesuffix(".jpg")
+        return stat.st_size
+
+    def delete(self, variant: str, sha256: str) -> None:
+        self._path(variant, sha256).unlink(missing_ok=True)
+
+    def delete_key(self, key: str) -> bool:
+        try:
+            (self.root / key).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def objects(self, variant: str, prefix: str | None = None) -> Iterator[StoredObject]:
+        folder = self.root / VARIANTS[variant][0]
+        if prefix is not None:
+            folder = folder / prefix
+        if not folder.is_dir():
+            return
+        for path in folder.glob("*/*" if prefix is not None else "*/*/*"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # renamed or removed meanwhile
+            if not path.is_file():
+                continue
+            key = path.relative_to(self.root).as_posix()
+            parsed = parse_key(key)
+            yield StoredObject(key, parsed[1] if parsed else None, stat.st_mtime, stat.st_size)
+
+    def locate(self, key: str) -> str:
+        return str(self.root / key)
+
+    def accel_path(self, variant: str, sha256: str) -> str | None:
+        return "/_media/" + key_for(variant, sha256)  # deploy/nginx/xuncha.conf: alias of MEDIA_ROOT
 
     def _make_folders(self, folder: Path, durable: bool) -> None:
         missing = []
@@ -95,3 +205,40 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def media_store(config=None) -> MediaStore:
+    """The backend the configuration names (MEDIA_BACKEND)."""
+    config = config if config is not None else current_app.config
+    backend = config.get("MEDIA_BACKEND", "filesystem")
+    if backend == "s3":
+        from app.storage_s3 import S3Store
+
+        return S3Store.from_settings(config)
+    if backend != "filesystem":
+        raise ValueError(f"MEDIA_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    return FilesystemStore(config["MEDIA_ROOT"])
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """One photo file on its backend, as handed to whoever serves or reads it."""
+
+    store: MediaStore
+    variant: str
+    sha256: str
+
+    def open(self) -> BinaryIO:
+        return self.store.open(self.variant, self.sha256)
+
+    def read(self) -> bytes:
+        return self.store.read(self.variant, self.sha256)
+
+    def size(self) -> int | None:
+        return self.store.size(self.variant, self.sha256)
+
+    def presigned_url(self, *, filename: str | None = None, content_type: str | None = None) -> str | None:
+        return self.store.presigned_url(self.variant, self.sha256, filename=filename, content_type=content_type)
+
+    def accel_path(self) -> str | None:
+        return self.store.accel_path(self.variant, self.sha256)

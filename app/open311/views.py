@@ -270,7 +270,7 @@ def media(sha256: str):
     if not SHA256_HEX.fullmatch(sha256):
         raise NotFound(_("Photo not found."))
     photo = photos.get_viewable_photo(sha256, _reader())
-    response = send_file(photos.file_for(photo, "web"), mimetype="image/jpeg", etag=f"{photo.sha256}-web",
+    response = send_file(photos.file_for(photo, "web").open(), mimetype="image/jpeg", etag=f"{photo.sha256}-web",
                          conditional=True, max_age=MEDIA_MAX_AGE_S)
     response.cache_control.public = current_app.config["OPEN311_PUBLIC"]  # else only for the key's holder
     response.cache_control.private = not current_app.config["OPEN311_PUBLIC"]

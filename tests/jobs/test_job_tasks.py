@@ -11,7 +11,7 @@ from app.extensions import db
 from app.jobs import tasks
 from app.models import Notification, Ticket, TicketEvent
 from app.services.tickets.transitions import ActionInput, transition
-from app.storage import MediaStore
+from app.storage import FilesystemStore, media_store
 from app.timeutil import now_utc
 from tests.factories import actor_of
 
@@ -180,10 +180,12 @@ def test_the_digest_hour_is_local_time(app, report, people, monkeypatch):
 
 def test_cleanup_removes_orphaned_uploads_past_their_grace(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
-    store = MediaStore.from_config()
-    old = store.write("original", "ab" * 32, b"no row names this file")
-    fresh = store.write("original", "cd" * 32, b"an upload whose row is about to commit")
+    store = media_store()
+    assert isinstance(store, FilesystemStore)
+    store.write("original", "ab" * 32, b"no row names this file")
+    store.write("original", "cd" * 32, b"an upload whose row is about to commit")
+    old = tmp_path / "media" / "originals" / "ab" / "ab" / ("ab" * 32)
     two_days_ago = (now_utc() - timedelta(days=2)).timestamp()
     os.utime(old, (two_days_ago, two_days_ago))
     assert tasks.cleanup_uploads(now_utc()) == 1
-    assert not old.exists() and fresh.exists()
+    assert not store.exists("original", "ab" * 32) and store.exists("original", "cd" * 32)

@@ -15,7 +15,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import Ticket
 from app.services.photos import store as photos
-from app.storage import MediaStore
+from app.storage import media_store
 from tests.factories import SEAT, actor_of
 from tests.live_server import live_server
 from tests.photos.conftest import jpeg_bytes
@@ -148,7 +148,7 @@ def _gps_tags(data: bytes) -> list[str]:
 
 def test_media_url_answers_an_image_without_gps(server, create_user, report, public, key):
     case_number, sha = _photo_ticket(create_user, report)
-    original = MediaStore.from_config().path("original", sha).read_bytes()
+    original = media_store().read("original", sha)
     assert _gps_tags(original)  # the upload did carry a position
     for fmt in ("json", "xml"):
         detail = GeoReport(server, output_format=fmt).get_service_request(case_number)
@@ -166,7 +166,7 @@ def test_media_url_answers_an_image_without_gps(server, create_user, report, pub
 
 def test_media_url_is_empty_until_the_web_image_exists(server, create_user, report):
     case_number, sha = _photo_ticket(create_user, report)
-    MediaStore.from_config().path("web", sha).unlink()
+    media_store().delete("web", sha)
     detail = GeoReport(server).get_service_request(case_number)
     assert detail["media_url"] == ""
     plain = _case(report("06012", at=(SEAT[0] + 0.01, SEAT[1])))

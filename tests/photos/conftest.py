@@ -3,23 +3,113 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import socket
 import struct
+import uuid
 import zlib
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
+from flask.testing import FlaskClient
 from PIL import Image
+from werkzeug.test import TestResponse
+
+S3_SETTINGS = ("MEDIA_BACKEND", "S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_PREFIX", "S3_ADDRESSING_STYLE")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server on a free local port, with the test bucket: {setting: value}.
+
+    Started once per run, and only by a test that needs it (every photo test with MEDIA_BACKEND=s3)."""
+    from moto.server import ThreadedMotoServer
+
+    saved = {name: os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")  # boto3's chain reads these
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    settings = {"MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "xuncha-test",
+                "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path"}
+    from app.storage_s3 import client_for
+
+    client_for(settings["S3_ENDPOINT_URL"], "us-east-1", "path").create_bucket(Bucket="xuncha-test")
+    yield settings
+    server.stop()
+    for name, value in saved.items():
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+
+
+@pytest.fixture
+def use_s3(app, request, monkeypatch):
+    """Switch this test's media to the S3 server, under a prefix of its own (an empty bucket).
+
+    The test clients then follow a redirect to a presigned URL as a browser does, over HTTP to the
+    server, so tests that read photo files read them from the bucket (`presigned_redirects` turns it off)."""
+    settings = request.getfixturevalue("s3_server")
+    saved = {name: app.config.get(name) for name in S3_SETTINGS}
+    app.config.update(settings, S3_PREFIX=f"t-{uuid.uuid4().hex[:12]}")
+    real_open = FlaskClient.open
+
+    def open_following(client, *args, **kwargs):
+        response = real_open(client, *args, **kwargs)
+        location = response.headers.get("Location", "")
+        if response.status_code == 302 and location.startswith(settings["S3_ENDPOINT_URL"]) and FOLLOW["on"]:
+            fetched = requests.get(location, timeout=30)
+            headers = [(k, v) for k, v in fetched.headers.items()
+                       if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+            response = TestResponse([fetched.content], fetched.status_code, headers, response.request,
+                                    history=(response,))
+        return response
+
+    monkeypatch.setattr(FlaskClient, "open", open_following)
+    yield settings
+    app.config.update(saved)
+
+
+FOLLOW = {"on": True}
+
+
+@pytest.fixture
+def presigned_redirects():
+    """The test clients answer the app's own 302 to the bucket, not the bucket's answer."""
+    FOLLOW["on"] = False
+    yield
+    FOLLOW["on"] = True
 
 
 @pytest.fixture(autouse=True)
-def media_root(app, tmp_path) -> Path:
-    """Every photo test starts with an empty media folder."""
+def media_root(app, tmp_path, request) -> Path:
+    """Every photo test starts with an empty media folder, and with MEDIA_BACKEND=s3 in the
+    environment with an empty place in the local S3 server instead (MEDIA_ROOT still holds the basemap)."""
     previous = app.config["MEDIA_ROOT"]
     app.config["MEDIA_ROOT"] = str(tmp_path / "media")
+    if os.environ.get("MEDIA_BACKEND") == "s3":
+        request.getfixturevalue("use_s3")
     yield Path(app.config["MEDIA_ROOT"])
     app.config["MEDIA_ROOT"] = previous
+
+
+@pytest.fixture
+def media(app, media_root):
+    """The test's media store, on the configured backend (app/storage.py)."""
+    from app.storage import media_store
+
+    with app.app_context():
+        return media_store()
+
+
+def stored_keys(store) -> list[str]:
+    """Every stored key of every variant ("originals/ab/cd/<sha>", temp files included), sorted."""
+    from app.storage import VARIANTS
+
+    return sorted(obj.key for variant in VARIANTS for obj in store.objects(variant))
 
 
 def _dms(value: float) -> tuple[float, float, float]:

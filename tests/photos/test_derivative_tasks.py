@@ -24,11 +24,10 @@ from PIL import Image
 from app.extensions import db
 from app.models import Photo
 from app.services.photos import derivatives
-from app.storage import MediaStore
 from app.tasks import queue as task_queue
 from tests.conftest import REPO
 from tests.live_server import live_server
-from tests.photos.conftest import sha
+from tests.photos.conftest import S3_SETTINGS, sha
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -98,14 +97,14 @@ def _is_jpeg(data: bytes) -> tuple[int, int]:
 
 
 def test_the_upload_answers_pending_and_the_task_makes_the_derivatives(embedded, inspector_client, upload,
-                                                                        make_jpeg, media_root):
+                                                                        make_jpeg, media):
     data = make_jpeg(size=(1600, 1200), seed=21)
     resp = upload(inspector_client, data)
     assert resp.status_code == 201
     body = resp.json
     assert (body["derivatives"], body["web_url"], body["thumbnail_url"]) == ("pending", None, None)
     assert (body["width"], body["height"]) == (1600, 1200)  # from the header alone
-    store = MediaStore(media_root)
+    store = media
     assert store.exists("original", body["sha256"])
     assert not store.exists("thumb", body["sha256"]) and not store.exists("web", body["sha256"])
     for variant in ("thumb", "web"):  # never a placeholder image in the thumbnail's place
@@ -235,7 +234,8 @@ def test_with_no_worker_the_web_process_makes_the_thumbnails_after_its_answer(ap
 def _worker(app, tasks, media_root) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MEDIA_ROOT": str(media_root),
            "TASK_QUEUE": "redis", "TASK_QUEUE_URL": REDIS_URL, "TASK_QUEUE_NAME": tasks.huey.name,
-           "TASK_IMMEDIATE": "0", "TASK_WORKERS": "2", "LOG_LEVEL": "WARNING"}
+           "TASK_IMMEDIATE": "0", "TASK_WORKERS": "2", "LOG_LEVEL": "WARNING",
+           **{name: str(app.config[name]) for name in S3_SETTINGS if app.config.get(name)}}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -17,8 +17,8 @@ from app.models import Photo
 from app.services.photos import store
 from app.services.photos.cleanup import scan_media
 from app.services.photos.exif import read_exif, taken_at_utc
-from app.storage import MediaStore
-from tests.photos.conftest import sha
+from app.storage import media_store
+from tests.photos.conftest import sha, stored_keys
 
 register_heif_opener()
 
@@ -85,15 +85,15 @@ def test_stored_metadata_with_an_impossible_time_reads_as_none(stored):
     assert taken_at_utc({"taken_at": stored}, ZoneInfo("Asia/Shanghai")) is None
 
 
-def test_a_failure_while_writing_the_original_leaves_nothing(inspector_client, upload, make_jpeg, monkeypatch):
+def test_a_failure_while_writing_the_original_leaves_nothing(inspector_client, upload, make_jpeg, monkeypatch, media):
     """The disk fills up while the original is written: nothing stays, no row, no file."""
-    real_write = MediaStore.write
+    real_write = type(media).write
 
     def disk_full(self, variant, sha256, data, **kw):
         real_write(self, variant, sha256, data[:100], durable=False)  # a part of it reached the disk
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(MediaStore, "write", disk_full)
+    monkeypatch.setattr(type(media), "write", disk_full)
     with pytest.raises(OSError):  # a 500 (the test client passes the crash on; its handler rolls back)
         upload(inspector_client, make_jpeg(seed=3))
     db.session.rollback()
@@ -104,16 +104,17 @@ def test_a_failure_while_writing_the_original_leaves_nothing(inspector_client, u
     _nothing_left_over()
 
 
-def test_a_failure_while_writing_the_thumbnail_keeps_the_upload(inspector_client, upload, make_jpeg, monkeypatch):
+def test_a_failure_while_writing_the_thumbnail_keeps_the_upload(inspector_client, upload, make_jpeg, monkeypatch,
+                                                                media):
     """The derivatives come after the answer (issue 20): a full disk then fails the task, not the upload."""
-    real_write = MediaStore.write
+    real_write = type(media).write
 
     def disk_full_at_the_thumbnail(self, variant, sha256, data, **kw):
         if variant == "thumb":
             raise OSError(28, "No space left on device")
         return real_write(self, variant, sha256, data, **kw)
 
-    monkeypatch.setattr(MediaStore, "write", disk_full_at_the_thumbnail)
+    monkeypatch.setattr(type(media), "write", disk_full_at_the_thumbnail)
     answer = upload(inspector_client, make_jpeg(seed=3))
     assert answer.status_code == 201
     body = answer.get_json()
@@ -121,11 +122,11 @@ def test_a_failure_while_writing_the_thumbnail_keeps_the_upload(inspector_client
     photo = db.session.get(Photo, body["sha256"])
     assert photo.derivative_attempts == 1 + current_app.config["PHOTO_TASK_RETRIES"]
     assert "No space left on device" in photo.derivative_error
-    assert MediaStore.from_config().exists("original", photo.sha256)
+    assert media_store().exists("original", photo.sha256)
 
 
 def test_a_failed_commit_removes_the_files_of_the_new_photo(inspector_client, upload, make_jpeg, monkeypatch,
-                                                            media_root):
+                                                            media):
     real_store, real_commit = store.store_photo, db.session.commit
     stored = []
 
@@ -145,15 +146,15 @@ def test_a_failed_commit_removes_the_files_of_the_new_photo(inspector_client, up
     with pytest.raises(OperationalError):
         upload(inspector_client, make_jpeg(seed=4))
     monkeypatch.undo()
-    assert [p for p in media_root.rglob("*") if p.is_file()] == []
+    assert stored_keys(media) == []
     _nothing_left_over()
 
 
-def test_discarding_never_removes_files_a_committed_row_names(inspector_client, upload, make_jpeg, media_root):
+def test_discarding_never_removes_files_a_committed_row_names(inspector_client, upload, make_jpeg, media):
     data = make_jpeg(seed=5)
     assert upload(inspector_client, data).status_code == 201
     store.discard_upload(sha(data))
-    assert len([p for p in media_root.rglob(f"{sha(data)}*") if p.is_file()]) == 3
+    assert len([key for key in stored_keys(media) if sha(data) in key]) == 3
     _nothing_left_over()
 
 

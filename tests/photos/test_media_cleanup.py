@@ -9,8 +9,9 @@ import pytest
 from app.extensions import db
 from app.models import Photo
 from app.services.photos.cleanup import sweep_orphan_media
-from app.storage import MediaStore
+from app.storage import FilesystemStore
 from app.timeutil import now_utc
+from tests.photos.conftest import stored_keys
 
 ORPHAN = "ab" * 32
 
@@ -32,16 +33,16 @@ def stored(api, create_user, upload, make_jpeg):
 
 
 def test_write_is_atomic_and_leaves_no_temp_file(media_root):
-    store = MediaStore(media_root)
-    path = store.write("original", ORPHAN, b"first")
+    store = FilesystemStore(media_root)
+    store.write("original", ORPHAN, b"first")
     store.write("original", ORPHAN, b"second")
-    assert path.read_bytes() == b"second"
+    assert store.read("original", ORPHAN) == b"second"
     assert _files(media_root) == [f"originals/ab/ab/{ORPHAN}"]
 
 
 def test_failed_write_keeps_the_old_file_and_no_temp_file(media_root, monkeypatch):
-    store = MediaStore(media_root)
-    path = store.write("web", ORPHAN, b"good")
+    store = FilesystemStore(media_root)
+    store.write("web", ORPHAN, b"good")
 
     def disk_full(_fd):
         raise OSError(28, "No space left on device")
@@ -49,31 +50,50 @@ def test_failed_write_keeps_the_old_file_and_no_temp_file(media_root, monkeypatc
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError):
         store.write("web", ORPHAN, b"new")
-    assert path.read_bytes() == b"good"
+    assert store.read("web", ORPHAN) == b"good"
     assert _files(media_root) == [f"web/ab/ab/{ORPHAN}.jpg"]
 
 
-def test_sweep_removes_old_orphans_and_temp_files_only(stored, media_root):
-    sha, _data = stored
-    store = MediaStore(media_root)
-    old_orphan = store.write("original", ORPHAN, b"no row names me")
-    young_orphan = store.write("thumb", "cd" * 32, b"an upload still committing")
+def test_sweep_removes_old_orphans_and_temp_files_only_on_the_filesystem(app, media_root, monkeypatch, api,
+                                                                          create_user, upload, make_jpeg):
+    """Temp files and mtimes: the filesystem backend's own (an S3 PUT leaves no half object)."""
+    monkeypatch.setitem(app.config, "MEDIA_BACKEND", "filesystem")
+    sha = upload(api(create_user("inspector")), make_jpeg()).json["sha256"]
+    store = FilesystemStore(media_root)
+    store.write("original", ORPHAN, b"no row names me")
+    store.write("thumb", "cd" * 32, b"an upload still committing")
+    old_orphan = media_root / "originals" / "ab" / "ab" / ORPHAN
+    young_orphan = media_root / "thumb" / "cd" / "cd" / f"{'cd' * 32}.jpg"
     old_temp = old_orphan.parent / f".{ORPHAN}.123abc.tmp"
     old_temp.write_bytes(b"half a photo")
     for path in (old_orphan, old_temp, *media_root.rglob(f"{sha}*")):
         _age(path, 48)
 
-    report = sweep_orphan_media(now_utc(), grace=timedelta(hours=24))
+    report = sweep_orphan_media(now_utc(), grace=timedelta(hours=24), store=store)
     db.session.commit()
-    assert sorted(report.removed) == sorted([old_orphan, old_temp])
+    assert sorted(o.key for o in report.removed) == sorted(
+        p.relative_to(media_root).as_posix() for p in (old_orphan, old_temp))
     assert report.missing == []
     assert young_orphan.exists()
     assert len(list(media_root.rglob(f"{sha}*"))) == 3  # a stored photo's files are never touched
 
 
-def test_sweep_reports_and_marks_rows_whose_file_is_missing(stored, media_root, upload, api, create_user):
+def test_sweep_removes_orphans_past_the_grace_on_any_backend(stored, media):
+    sha, _data = stored
+    media.write("original", ORPHAN, b"no row names me")
+    media.write("web", ORPHAN, b"nor me")
+    assert sweep_orphan_media(now_utc(), grace=timedelta(hours=1)).removed == []  # still young
+    report = sweep_orphan_media(now_utc() + timedelta(hours=2), grace=timedelta(hours=1))
+    db.session.commit()
+    assert sorted(o.key for o in report.removed) == [f"originals/ab/ab/{ORPHAN}", f"web/ab/ab/{ORPHAN}.jpg"]
+    assert report.missing == []
+    assert len([k for k in stored_keys(media) if sha in k]) == 3  # a stored photo's files are never touched
+    assert not media.exists("original", ORPHAN)
+
+
+def test_sweep_reports_and_marks_rows_whose_file_is_missing(stored, media, upload, api, create_user):
     sha, data = stored
-    (media_root / "originals" / sha[:2] / sha[2:4] / sha).unlink()
+    media.delete("original", sha)
     report = sweep_orphan_media(now_utc())
     db.session.commit()
     assert report.missing == [sha]
@@ -83,42 +103,42 @@ def test_sweep_reports_and_marks_rows_whose_file_is_missing(stored, media_root, 
     assert sweep_orphan_media(now_utc()).missing == []
 
 
-def test_sweep_uses_the_configured_grace(app, media_root, monkeypatch):
+def test_sweep_uses_the_configured_grace(app, media, monkeypatch):
     monkeypatch.setitem(app.config, "MEDIA_ORPHAN_GRACE_H", 1.0)
-    orphan = MediaStore(media_root).write("web", ORPHAN, b"x")
-    _age(orphan, 2)
-    assert sweep_orphan_media(now_utc()).removed == [orphan]
+    media.write("web", ORPHAN, b"x")
+    assert sweep_orphan_media(now_utc() + timedelta(minutes=50)).removed == []
+    assert [o.key for o in sweep_orphan_media(now_utc() + timedelta(minutes=70)).removed] == [
+        f"web/ab/ab/{ORPHAN}.jpg"]
 
 
-def test_check_command_lists_problems(stored, media_root, runner):
+def test_check_command_lists_problems(stored, media, runner):
     sha, _data = stored
     result = runner.invoke(args=["photos", "check"])
     assert result.exit_code == 0, result.output
     assert ("1 photos, 0 missing originals, 0 missing derivatives, 0 orphaned files, 0 derivatives pending, "
             "0 failed") in result.output
 
-    MediaStore(media_root).write("original", ORPHAN, b"x")
-    (media_root / "originals" / sha[:2] / sha[2:4] / sha).unlink()
+    media.write("original", ORPHAN, b"x")
+    media.delete("original", sha)
     result = runner.invoke(args=["photos", "check"])
     assert result.exit_code == 1
     assert f"missing original: {sha}" in result.output
-    assert f"orphaned file: {media_root / 'originals' / 'ab' / 'ab' / ORPHAN}" in result.output
+    assert f"orphaned file: {media.locate(f'originals/ab/ab/{ORPHAN}')}" in result.output
 
 
-def test_reprocess_command_rebuilds_derivatives(stored, media_root, runner):
+def test_reprocess_command_rebuilds_derivatives(stored, media, runner):
     sha, _data = stored
-    web = media_root / "web" / sha[:2] / sha[2:4] / f"{sha}.jpg"
-    before = web.read_bytes()
-    web.unlink()
+    before = media.read("web", sha)
+    media.delete("web", sha)
     result = runner.invoke(args=["photos", "reprocess"])
     assert result.exit_code == 0, result.output
     assert "Rebuilt 1 photos; 0 failed." in result.output
-    assert web.read_bytes() == before
+    assert media.read("web", sha) == before
 
 
-def test_reprocess_reports_a_lost_original(stored, media_root, runner):
+def test_reprocess_reports_a_lost_original(stored, media, runner):
     sha, _data = stored
-    (media_root / "originals" / sha[:2] / sha[2:4] / sha).unlink()
+    media.delete("original", sha)
     result = runner.invoke(args=["photos", "reprocess", "--sha", sha])
     assert result.exit_code == 1
     assert "Rebuilt 0 photos; 1 failed." in result.output

@@ -105,28 +105,26 @@ def test_ticket_page_shows_photos_through_the_session(photo_on_ticket, create_us
     assert browser.get(thumb, buffered=True).status_code == 200
 
 
-def _delete(media_root, sha, *folders):
-    for folder in folders:
-        for path in (media_root / folder).rglob(f"{sha}*"):
-            path.unlink()
+def _delete(media, sha, *variants):
+    for variant in variants:
+        media.delete(variant, sha)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "emptied"])
-def test_lost_derivative_is_made_again(damage, photo_on_ticket, api, media_root):
+def test_lost_derivative_is_made_again(damage, photo_on_ticket, api, media):
     sha = photo_on_ticket["sha"]
-    web = media_root / "web" / sha[:2] / sha[2:4] / f"{sha}.jpg"
     if damage == "deleted":  # a crash can leave either
-        web.unlink()
+        media.delete("web", sha)
     else:
-        web.write_bytes(b"")
+        media.write("web", sha, b"")
     resp = api(photo_on_ticket["inspector"]).get(f"/api/v1/photos/{sha}/web", buffered=True)
     assert resp.status_code == 200 and resp.data[:3] == b"\xff\xd8\xff"
-    assert web.stat().st_size == len(resp.data)
+    assert media.size("web", sha) == len(resp.data)
 
 
-def test_lost_original_is_reported_not_crashed(photo_on_ticket, api, create_user, media_root):
+def test_lost_original_is_reported_not_crashed(photo_on_ticket, api, create_user, media):
     sha = photo_on_ticket["sha"]
-    _delete(media_root, sha, "originals", "web", "thumb")
+    _delete(media, sha, "original", "web", "thumb")
     client = api(create_user("supervisor"))
     for suffix in ("/web", "/thumb", "/original"):
         resp = client.get(f"/api/v1/photos/{sha}{suffix}")
@@ -134,9 +132,9 @@ def test_lost_original_is_reported_not_crashed(photo_on_ticket, api, create_user
     assert _meta(client, sha).status_code == 200  # the row and its metadata are still there
 
 
-def test_uploading_a_lost_photo_again_restores_it(photo_on_ticket, api, media_root, upload):
+def test_uploading_a_lost_photo_again_restores_it(photo_on_ticket, api, media, upload):
     sha = photo_on_ticket["sha"]
-    _delete(media_root, sha, "originals", "web", "thumb")
+    _delete(media, sha, "original", "web", "thumb")
     photo = db.session.get(Photo, sha)
     photo.status = "missing"
     db.session.commit()
@@ -144,7 +142,7 @@ def test_uploading_a_lost_photo_again_restores_it(photo_on_ticket, api, media_ro
     resp = upload(client, photo_on_ticket["data"])
     assert resp.status_code == 200 and resp.json["status"] == "ready"
     assert hashlib.sha256(client.get(f"/api/v1/photos/{sha}/web", buffered=True).data).hexdigest()
-    assert (media_root / "originals" / sha[:2] / sha[2:4] / sha).read_bytes() == photo_on_ticket["data"]
+    assert media.read("original", sha) == photo_on_ticket["data"]
 
 
 def test_department_sees_after_photo_it_added(ticket_in, create_user, api, make_jpeg):

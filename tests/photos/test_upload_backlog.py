@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Photo
-from app.storage import MediaStore
 from tests.photos.conftest import sha
 from tests.photos.test_derivative_tasks import _use_queue
 
@@ -27,7 +26,7 @@ def inspector_client(api, create_user):
 
 
 def test_a_full_backlog_answers_busy_until_the_tasks_catch_up(queued, inspector_client, upload, make_jpeg,
-                                                              media_root):
+                                                              media):
     first, second, third = (make_jpeg(seed=s) for s in (31, 32, 33))
     assert upload(inspector_client, first).status_code == 201
     assert upload(inspector_client, second).status_code == 201
@@ -36,7 +35,7 @@ def test_a_full_backlog_answers_busy_until_the_tasks_catch_up(queued, inspector_
     assert busy.status_code == 503 and busy.json["error"]["code"] == "busy"
     assert busy.headers["Retry-After"] == "3"
     assert db.session.get(Photo, sha(third)) is None  # nothing half-written
-    assert not MediaStore(media_root).exists("original", sha(third))
+    assert not media.exists("original", sha(third))
 
     again = upload(inspector_client, first)  # stored bytes: answered as before, no new work
     assert again.status_code == 200 and again.json["derivatives"] == "pending"

@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Ticket
-from app.storage import MediaStore
+from app.storage import media_store
 from app.timeutil import now_utc
 from tests.factories import EAST, SEAT, category, department
 
@@ -50,10 +50,10 @@ def _with_photo(ticket: Ticket, create_photo):
     image = Image.new("RGB", (800, 600), (40, 120, 200))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG")
-    MediaStore.from_config().write("web", photo.sha256, buffer.getvalue())
+    media_store().write("web", photo.sha256, buffer.getvalue())
     db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=photo.sha256, kind=PhotoKind.BEFORE))
     db.session.commit()
-    return MediaStore.from_config().path("web", photo.sha256)
+    return photo.sha256
 
 
 def _text(pdf: bytes, tmp_path) -> str:
@@ -66,11 +66,11 @@ def _text(pdf: bytes, tmp_path) -> str:
 def test_slips_for_open_overdue_tickets_are_chinese_and_render(ticket_in, report, supervisor_client,
                                                                create_photo, tmp_path):
     road = _overdue(ticket_in("in_progress", "06012", at=SEAT))  # 道路不洁 → HWZX
-    web_file = _with_photo(road, create_photo)
+    web_sha = _with_photo(road, create_photo)
     try:
         _check_slips(road, report, supervisor_client, tmp_path)
     finally:
-        web_file.unlink()  # the media root is shared by the whole run
+        media_store().delete("web", web_sha)  # the media root is shared by the whole run
 
 
 def _check_slips(road, report, supervisor_client, tmp_path):

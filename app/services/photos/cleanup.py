@@ -1,9 +1,9 @@
-"""Media files against photo rows: orphaned files removed after a grace period, lost files reported."""
+"""Media files against photo rows: orphaned files removed after a grace period, lost files reported.
+The same on every backend (app/storage.py): objects are listed with their last-modified time."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,14 +11,14 @@ from flask import current_app
 from app.extensions import db
 from app.models import Photo
 from app.services.photos.store import MISSING, READY
-from app.storage import VARIANTS, MediaStore
+from app.storage import VARIANTS, MediaStore, StoredObject, media_store
 
 HEX_PREFIXES = [f"{i:02x}" for i in range(256)]
 
 
 @dataclass
 class MediaScan:
-    orphans: list[Path] = field(default_factory=list)  # files no row names, temp files included
+    orphans: list[StoredObject] = field(default_factory=list)  # files no row names, temp files included
     missing_originals: list[str] = field(default_factory=list)  # rows whose original is gone
     missing_derivatives: list[str] = field(default_factory=list)  # ready rows lacking a web image or thumbnail
     pending: list[str] = field(default_factory=list)  # derivatives not made yet (a task is on its way)
@@ -28,13 +28,13 @@ class MediaScan:
 
 @dataclass
 class SweepReport:
-    removed: list[Path]
+    removed: list[StoredObject]
     missing: list[str]
 
 
 def scan_media(store: MediaStore | None = None) -> MediaScan:
     """Compare rows and files, one hash prefix at a time so memory stays small with many photos."""
-    store = store or MediaStore.from_config()
+    store = store or media_store()
     scan = MediaScan()
     for prefix in HEX_PREFIXES:
         # Rows first, then files: a row committed meanwhile had its files written before it.
@@ -46,12 +46,11 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
         present = {}
         for variant in VARIANTS:
             present[variant] = set()
-            for path in store.files(variant, prefix):
-                sha = store.sha_of(path)
-                if sha in rows:
-                    present[variant].add(sha)
+            for stored in store.objects(variant, prefix):
+                if stored.sha256 in rows:
+                    present[variant].add(stored.sha256)
                 else:
-                    scan.orphans.append(path)
+                    scan.orphans.append(stored)
         scan.missing_originals += sorted(rows - present["original"])
         scan.missing_derivatives += sorted((made - present["web"]) | (made - present["thumb"]))
         scan.pending += sorted(sha for sha, state in states.items() if state == "pending")
@@ -60,21 +59,19 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
     return scan
 
 
-def sweep_orphan_media(now: datetime, grace: timedelta | None = None) -> SweepReport:
+def sweep_orphan_media(now: datetime, grace: timedelta | None = None,
+                       store: MediaStore | None = None) -> SweepReport:
     """Delete orphaned files older than `grace` (an upload writes its files before its row commits)
     and mark rows whose original is lost as missing. The caller commits."""
     if grace is None:
         grace = timedelta(hours=current_app.config["MEDIA_ORPHAN_GRACE_H"])
-    scan = scan_media()
+    store = store or media_store()
+    scan = scan_media(store)
     cutoff = (now - grace).timestamp()
     removed = []
-    for path in scan.orphans:
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed.append(path)
-        except FileNotFoundError:
-            continue  # renamed or removed meanwhile
+    for orphan in scan.orphans:
+        if orphan.modified < cutoff and store.delete_key(orphan.key):  # False: renamed or removed meanwhile
+            removed.append(orphan)
     missing = set(scan.missing_originals)
     for photo in db.session.scalars(sa.select(Photo).where(
             sa.or_(Photo.sha256.in_(missing), Photo.status == MISSING))):

@@ -15,7 +15,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Photo
 from app.services.photos import evidence, imaging
-from app.storage import MediaStore
+from app.storage import MediaStore, media_store
 from app.timeutil import now_utc
 
 PENDING, READY, FAILED = "pending", "ready", "failed"
@@ -51,8 +51,8 @@ def make(photo: Photo, store: MediaStore | None = None) -> None:
 def compute(sha256: str, store: MediaStore | None = None) -> imaging.Derived:
     """The decode and the files, without the database: a task holds no transaction meanwhile
     (on SQLite every transaction holds the write lock)."""
-    store = store or MediaStore.from_config()
-    data = store.path("original", sha256).read_bytes()
+    store = store or media_store()
+    data = store.read("original", sha256)
     config = current_app.config
     derived = imaging.derive(data, limits(), slots=imaging.decode_slots(config["PHOTO_DECODE_SLOTS"]),
                              wait_s=config["PHOTO_DECODE_WAIT_S"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError, NotFound
@@ -18,7 +18,7 @@ from app.services.actor import Actor
 from app.services.photos import derivatives, imaging
 from app.services.photos.exif import plausible, taken_at_utc
 from app.services.tickets.access import visible_to
-from app.storage import VARIANTS, MediaStore
+from app.storage import VARIANTS, MediaFile, MediaStore, media_store
 from app.timeutil import local_zone, now_utc
 
 READY, MISSING = "ready", "missing"
@@ -97,7 +97,7 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
     Whoever uploads the bytes is recorded as one of their uploaders (`usable_by`), the first one
     and every later one alike: they had the bytes. A known photo returns at once without
     re-processing. Otherwise the header is read first,
-    then the row is inserted (in a savepoint), then the original is written; the caller's commit comes
+    then the row is inserted (ON CONFLICT DO NOTHING), then the original is written; the caller's commit comes
     last, so a committed row always has its original (docs/design.md §5). While the new row is not
     committed, a concurrent upload of the same bytes waits at its own insert (PostgreSQL: the key;
     SQLite: the write lock) and then takes this row, so the file written here is this upload's
@@ -116,7 +116,7 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
     if content_type and not content_type.startswith(("image/", "application/octet-stream")):
         raise imaging.UnsupportedType(_("Only JPEG, PNG, WebP and HEIC photos are accepted."))
 
-    store = MediaStore.from_config()
+    store = media_store()
     if store.exists("original", sha256):
         known = db.session.get(Photo, sha256)
         if known is not None and known.status == READY:
@@ -138,15 +138,20 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
 
 
 def _record_uploader(sha256: str, actor: Actor | None) -> None:
-    """`actor` uploaded these bytes: from now on it may use the photo by its hash (once per user)."""
-    if actor is None or actor.user_id is None or db.session.get(PhotoUpload, (sha256, actor.user_id)):
+    """`actor` uploaded these bytes: from now on it may use the photo by its hash (once per user;
+    the same user's concurrent upload of the same bytes may have recorded it: nothing then)."""
+    if actor is None or actor.user_id is None:
         return
-    try:
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(PhotoUpload).values(photo_sha256=sha256, user_id=actor.user_id,
-                                                             uploaded_at=now_utc()))
-    except IntegrityError:
-        pass  # the same user's concurrent upload of the same bytes recorded it
+    _insert_ignoring_duplicates(PhotoUpload, photo_sha256=sha256, user_id=actor.user_id, uploaded_at=now_utc())
+
+
+def _insert_ignoring_duplicates(model, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True if this call inserted the row. One statement where a
+    SAVEPOINT, the INSERT and its RELEASE were three round trips (issue 20: the upload's latency)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    primary_key = sa.inspect(model).primary_key[0]
+    return db.session.execute(insert(model).values(**values).on_conflict_do_nothing()
+                              .returning(primary_key)).first() is not None
 
 
 def photo_limits() -> imaging.Limits:
@@ -166,12 +171,9 @@ def _row(sha256: str, data: bytes, inspected: imaging.Inspected, actor: Actor | 
 
 def _insert_once(row: dict) -> bool:
     """Insert the row unless one exists; True if this call inserted it (and holds it until commit)."""
-    try:
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(Photo).values(**row))
-        return True
-    except IntegrityError:
-        return False  # a concurrent upload of the same bytes won, or the row outlived its files
+    # False: a concurrent upload of the same bytes won (this waited for its commit), or the row
+    # outlived its files.
+    return _insert_ignoring_duplicates(Photo, **row)
 
 
 def _write_original(store: MediaStore, sha256: str, data: bytes, *, undo_on_failure: bool) -> None:
@@ -185,7 +187,7 @@ def _write_original(store: MediaStore, sha256: str, data: bytes, *, undo_on_fail
 
 def _remove_files(store: MediaStore, sha256: str) -> None:
     for variant in VARIANTS:
-        store.path(variant, sha256).unlink(missing_ok=True)
+        store.delete(variant, sha256)
 
 
 def discard_upload(sha256: str) -> None:
@@ -205,7 +207,7 @@ def discard_upload(sha256: str) -> None:
     except Exception:  # noqa: BLE001 - the database is gone too: the sweep will do it
         log.warning("could not discard the files of failed upload %s", sha256, exc_info=True)
     else:
-        _remove_files(MediaStore.from_config(), sha256)
+        _remove_files(media_store(), sha256)
     finally:
         with contextlib.suppress(Exception):
             db.session.rollback()
@@ -236,8 +238,9 @@ def may_see_originals(actor: Actor) -> bool:
     return actor.role in ORIGINAL_ROLES
 
 
-def file_for(photo: Photo, variant: str) -> Path:
-    """The file to serve; a lost derivative is made again from the original, a lost original is reported.
+def file_for(photo: Photo, variant: str) -> MediaFile:
+    """The file to serve (to stream, redirect to or read); a lost derivative is made again from the
+    original, a lost original is reported.
 
     While the derivatives are pending (or failed) there is no web image or thumbnail to serve:
     DerivativesNotReady (409 `derivatives_pending` or `derivatives_failed`)."""
@@ -247,14 +250,14 @@ def file_for(photo: Photo, variant: str) -> Path:
                                       code="derivatives_failed")
         raise DerivativesNotReady(_("This photo's web image and thumbnail are still being made; "
                                     "try again in a few seconds."), retry_after_s=2)
-    store = MediaStore.from_config()
-    path = store.path(variant, photo.sha256)
-    if path.is_file() and path.stat().st_size > 0:  # empty: what a crash can leave of a derivative
-        return path
+    store = media_store()
+    found = MediaFile(store, variant, photo.sha256)
+    if store.size(variant, photo.sha256):  # empty: what a crash can leave of a derivative
+        return found
     if variant != "original" and store.exists("original", photo.sha256):
         try:
             rebuild_derivatives(photo, store)
-            return path
+            return found
         except DomainError:
             pass  # the original no longer decodes: as good as missing
     raise FileMissing(_("The file of this photo is missing on the server; upload it again."))

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import PhotoKind, Report, Ticket, TicketPhoto
 from app.services.actor import Actor
 from app.services.tickets.access import visible_to
-from app.storage import MediaStore
+from app.storage import media_store
 
 # Namespace of the client_ids made from a client's own request id (uuid5: stable across retries).
 CLIENT_REQUEST_NS = uuid.UUID("7f1f5a52-3c2e-4c61-9a3e-5b0f0c4e6a11")
@@ -45,7 +45,7 @@ def first_photos(ticket_ids: Iterable[int]) -> dict[int, str]:
         sa.select(TicketPhoto.ticket_id, TicketPhoto.photo_sha256)
         .where(TicketPhoto.ticket_id.in_(ids), TicketPhoto.kind == PhotoKind.BEFORE)
         .order_by(TicketPhoto.ticket_id, TicketPhoto.id))
-    store, found = MediaStore.from_config(), {}
+    store, found = media_store(), {}
     for ticket_id, sha in rows:
         if ticket_id not in found and store.exists("web", sha):
             found[ticket_id] = sha

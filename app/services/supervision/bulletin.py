@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -59,8 +58,8 @@ class Problem:
     ticket: Ticket
     reopenings: int
     overdue: bool
-    before: Path | None
-    after: Path | None
+    before: bytes | None  # web images
+    after: bytes | None
 
 
 @dataclass

@@ -75,7 +75,7 @@ def render(bulletin: Bulletin, issuer: str) -> bytes:
             photos.cell(0, column).text = label
             cell = photos.cell(1, column).paragraphs[0]
             if path is not None:
-                cell.add_run().add_picture(str(path), width=PHOTO_WIDTH)
+                cell.add_run().add_picture(io.BytesIO(path), width=PHOTO_WIDTH)
             else:
                 cell.add_run(_("(no photo)"))
     out = io.BytesIO()

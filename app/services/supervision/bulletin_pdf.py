@@ -1,6 +1,8 @@
 """The weekly 通报 as a PDF to file: the Word document's content, with the slips' embedded font."""
 from __future__ import annotations
 
+import io
+
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -103,7 +105,7 @@ def render(bulletin: Bulletin, issuer: str) -> bytes:
             pdf.set_font(FONT, size=9)
             pdf.cell(PHOTO_W, 5, label)
             if path is not None:
-                pdf.image(str(path), x=x, y=top + 6, w=PHOTO_W, h=PHOTO_H, keep_aspect_ratio=True)
+                pdf.image(io.BytesIO(path), x=x, y=top + 6, w=PHOTO_W, h=PHOTO_H, keep_aspect_ratio=True)
             else:
                 pdf.set_xy(x, top + 6)
                 pdf.cell(PHOTO_W, PHOTO_H, _("(no photo)"), border=1, align="C")

@@ -6,6 +6,7 @@ deadline and a QR code that opens the ticket. Font: docs/decisions/0006-pdf-slip
 """
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from PIL import Image
 from app.extensions import db
 from app.labels import STATUS_LABELS
 from app.models import DEPARTMENT_STATUSES, Department, PhotoKind, Ticket, TicketPhoto
-from app.storage import MediaStore
+from app.storage import media_store
 from app.timeutil import to_local
 
 _FONT = "cjk"
@@ -73,27 +74,30 @@ def sections_for(now: datetime, *, department_codes: list[str] | None = None,
     return sections
 
 
-def before_photos(ticket_ids: list[int]) -> dict[int, Path]:
+def before_photos(ticket_ids: list[int]) -> dict[int, bytes]:
     """The first before photo's web derivative of each ticket, where the file exists."""
     return ticket_photos(ticket_ids, PhotoKind.BEFORE)
 
 
-def ticket_photos(ticket_ids: list[int], kind: PhotoKind, *, latest: bool = False) -> dict[int, Path]:
-    """The first (or the latest) photo of `kind` of each ticket, as its EXIF-free web derivative,
-    where that file exists."""
+def ticket_photos(ticket_ids: list[int], kind: PhotoKind, *, latest: bool = False) -> dict[int, bytes]:
+    """The first (or the latest) photo of `kind` of each ticket, as the bytes of its EXIF-free web
+    derivative, where that file exists (on any media backend)."""
     if not ticket_ids:
         return {}
-    store = MediaStore.from_config()
+    store = media_store()
     order = TicketPhoto.id.desc() if latest else TicketPhoto.id
     rows = db.session.execute(
         sa.select(TicketPhoto.ticket_id, TicketPhoto.photo_sha256)
         .where(TicketPhoto.ticket_id.in_(ticket_ids), TicketPhoto.kind == kind)
         .order_by(TicketPhoto.ticket_id, order)).all()
-    out: dict[int, Path] = {}
+    out: dict[int, bytes] = {}
     for ticket_id, sha in rows:
-        path = store.path("web", sha)
-        if ticket_id not in out and path.is_file():
-            out[ticket_id] = path
+        if ticket_id in out:
+            continue
+        try:
+            out[ticket_id] = store.read("web", sha)
+        except FileNotFoundError:
+            continue  # not made (yet) or lost: the next photo of the ticket, or "No photo"
     return out
 
 
@@ -176,7 +180,7 @@ class _Block:
     ticket: Ticket
     number: str  # 创城交〔2026〕第 N 号
     issuer: str
-    photo: Path | None
+    photo: bytes | None  # the web image
     url: str
 
 
@@ -258,8 +262,8 @@ def _fit(pdf: _SlipPdf, text: str, width: float, *, max_lines: int, sizes: tuple
     return sizes[-1], lines
 
 
-def _photo(pdf: _SlipPdf, path: Path | None, x: float, y: float, w: float, h: float) -> None:
-    if path is None:
+def _photo(pdf: _SlipPdf, data: bytes | None, x: float, y: float, w: float, h: float) -> None:
+    if data is None:
         pdf.set_fill_color(245, 245, 245)
         pdf.rect(x, y, w, h, style="F")
         pdf.set_xy(x, y + h / 2 - 4)
@@ -268,10 +272,10 @@ def _photo(pdf: _SlipPdf, path: Path | None, x: float, y: float, w: float, h: fl
         pdf.cell(w, 8, _("No photo"), align="C")
         pdf.set_text_color(0)
         return
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(data)) as image:
         ratio = min(w / image.width, h / image.height)
         iw, ih = image.width * ratio, image.height * ratio
-        pdf.image(path, x=x + (w - iw) / 2, y=y + (h - ih) / 2, w=iw, h=ih)
+        pdf.image(io.BytesIO(data), x=x + (w - iw) / 2, y=y + (h - ih) / 2, w=iw, h=ih)
 
 
 def _qr_image(url: str) -> Image.Image:
