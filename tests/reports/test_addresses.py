@@ -86,6 +86,20 @@ def test_the_countys_own_base_map_names_its_roads_not_its_rivers(county, county_
     assert places.offline_name(lat, lon, 200) == "北山乡"
 
 
+def test_an_import_or_a_revert_reaches_the_names_when_the_cache_expires(app, county, county_base_map, monkeypatch):
+    monkeypatch.setattr(places, "_CACHE_SECONDS", 0.0)  # as if 30 s had passed at every call
+    lat, lon = OPEN_FIELD_BSX
+    county_base_map({"type": "FeatureCollection", "features": [
+        _line("road", "北山路", (lat - 0.001, lon - 0.01), (lat - 0.001, lon + 0.01))]})
+    assert places.offline_name(lat, lon, 300) == "北山乡 · 北山路附近"
+    basemap.store(app.config["MEDIA_ROOT"], {"type": "FeatureCollection", "features": [
+        _line("road", "新村路", (lat - 0.001, lon - 0.01), (lat - 0.001, lon + 0.01))]})
+    assert places.offline_name(lat, lon, 300) == "北山乡 · 新村路附近"
+    basemap.stored_path(app.config["MEDIA_ROOT"]).unlink()  # reverted: the seed's roads again
+    assert places.offline_name(lat, lon, 300) == "北山乡"
+    assert places.offline_name(*BESIDE_EAST_AVENUE, 300) == "东城街道 · 城东大道附近"
+
+
 def test_a_road_point_is_named_without_its_stretch():
     assert places.short_name("人民路（中山路—文化路段）") == "人民路"
     assert places.short_name("西溪（西城段）") == "西溪"

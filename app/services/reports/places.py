@@ -42,6 +42,7 @@ _LATIN_TAIL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef])\s+[\x20-\x7e]*[A-Za
 _CACHE_SECONDS = 30.0  # like the areas: admin edits reach every worker within this time
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, list[_Place], dict[int, str]]] = {}
+_road_cache: dict[str, tuple[int | None, list[_Place]]] = {}  # per MEDIA_ROOT: the base map file's mtime
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def road_name(name: str) -> str:
 def invalidate_cache() -> None:
     with _lock:
         _cache.clear()
+        _road_cache.clear()
 
 
 def _loaded() -> tuple[list[_Place], dict[int, str]]:
@@ -90,8 +92,18 @@ def _loaded() -> tuple[list[_Place], dict[int, str]]:
 
 
 def _roads(media_root: str) -> list[_Place]:
-    """The base map's named roads (its rivers name no address). A base map that cannot be read
+    """The base map's named roads (its rivers name no address), read again only when an admin
+    imported or reverted it (a county's file may be megabytes). A base map that cannot be read
     leaves the points alone: the names lose their roads, never their township."""
+    path = basemap.stored_path(media_root)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None  # the seed's
+    with _lock:
+        hit = _road_cache.get(media_root)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
     try:
         features = basemap.load(media_root)["features"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -110,6 +122,8 @@ def _roads(media_root: str) -> list[_Place]:
             log.warning("base map road %r has a geometry shapely cannot read", name)
             continue
         roads.append(_Place(name, round(on_it.y, 6), round(on_it.x, 6), geometry, outline))
+    with _lock:
+        _road_cache[media_root] = (stamp, roads)
     return roads
 
 
