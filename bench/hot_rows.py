@@ -9,7 +9,8 @@ A fresh database (bench/ingest.prepare: migrations, the county's reference data,
 client) and gunicorn as `make run` serves it (bench/ingest.Server). `--clients` phones each send
 sync batches of `--batch` new reports without photos (the photo pipeline is not what is measured)
 back to back for `--duration` seconds, every report at its own spot (no repeat linking), so each
-one opens a ticket: case number, map cells, dashboard days, change feed. Meanwhile a sampler reads
+one opens a ticket: case number, map cells, dashboard days, change feed; the rollups' pending
+deltas are folded every `--fold-s` as the scheduler does (where the tree has them). Meanwhile a sampler reads
 pg_stat_activity every `--sample-ms` for the backends of this database waiting on a heavyweight
 lock (wait_event_type = 'Lock') and pg_locks for what they wait on; each waiting backend is charged
 the time since the previous sample. Lock-wait time is reported per 1,000 tickets, in total and by
@@ -101,10 +102,12 @@ class Sampler:
         self.conn.close()
 
 
-def sync_batch(session: requests.Session, base: str, points: list[tuple[float, float]]) -> int:
-    """One sync of len(points) new reports; returns how many opened a ticket."""
+def sync_batch(session: requests.Session, base: str, points: list[tuple[float, float]], cursor: int = 0
+               ) -> tuple[int, int]:
+    """One sync of len(points) new reports, from the phone's change cursor; returns how many opened a
+    ticket and the cursor to send next (a phone follows the feed rather than reading it all again)."""
     captured = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
-    body = {"cursor": 0, "reports": [{
+    body = {"cursor": cursor, "reports": [{
         "client_id": str(uuid.uuid4()), "category_code": "09009", "description": "hot rows bench",
         "lat": lat, "lon": lon, "accuracy_m": 8.0, "location_source": "device", "captured_at": captured,
         "photos": []} for lat, lon in points]}
@@ -114,7 +117,41 @@ def sync_batch(session: requests.Session, base: str, points: list[tuple[float, f
     statuses = [item["status"] for item in answer.json()["results"]]
     if any(status != "created" for status in statuses):
         raise ingest.Failed(f"sync answered {statuses}")
-    return len(statuses)
+    return len(statuses), answer.json()["cursor"]
+
+
+class Folder:
+    """The scheduler's fold_rollups job, every `every_s`, on its own connection, where the tree has one
+    (decision 0019): its lock waits, if any, are counted with the writers'."""
+
+    def __init__(self, url: str, every_s: float):
+        import sqlalchemy as sa
+
+        from app.services.supervision import rollups
+
+        self.fold = getattr(rollups, "fold", None)
+        self.engine = sa.create_engine(url)
+        self.every_s = every_s
+        self.folds = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Folder:
+        if self.fold is not None:
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every_s):
+            with self.engine.begin() as conn:
+                self.fold(conn)
+            self.folds += 1
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.engine.dispose()
 
 
 def measure(args) -> dict:
@@ -143,10 +180,11 @@ def measure(args) -> dict:
                     return [grid_point(next(places), columns=200, step_deg=0.0004) for _ in range(args.batch)]
 
             def phone(session: requests.Session) -> None:
+                cursor = 0
                 while not stop.is_set():
                     started = time.perf_counter()
                     try:
-                        created = sync_batch(session, server.base, points())
+                        created, cursor = sync_batch(session, server.base, points(), cursor)
                     except (ingest.Failed, requests.RequestException) as exc:
                         with lock:
                             errors.append(str(exc))
@@ -158,7 +196,7 @@ def measure(args) -> dict:
 
             sync_batch(phones[0], server.base, points())  # warm-up: imports, caches, the day's first number
             threads = [threading.Thread(target=phone, args=(session,)) for session in phones]
-            with Sampler(PG_URL, args.sample_ms / 1000) as sampler:
+            with Sampler(PG_URL, args.sample_ms / 1000) as sampler, Folder(url, args.fold_s) as folder:
                 started = time.perf_counter()
                 for thread in threads:
                     thread.start()
@@ -175,6 +213,7 @@ def measure(args) -> dict:
             "sync_p95_ms": sorted(answers)[int(0.95 * (len(answers) - 1))] * 1000 if answers else float("nan"),
             "lock_wait_s_per_1000": sum(sampler.waited.values()) * per_k, "samples": sampler.samples,
             "sample_ms": elapsed * 1000 / max(1, sampler.samples),
+            "folds": folder.folds if folder.fold is not None else None,
             "breakdown": [{"s_per_1000": round(s, 3), "wait_event": event, "relation": relation, "mode": mode,
                            "statement": sql} for s, event, relation, mode, sql in breakdown],
             "errors": errors}
@@ -191,14 +230,16 @@ def baseline(args, rev: str) -> dict:
         out = Path(tmp) / "baseline.json"
         subprocess.run([sys.executable, str(tree / "bench" / "hot_rows.py"), "--clients", str(args.clients),
                         "--batch", str(args.batch), "--duration", str(args.duration),
-                        "--sample-ms", str(args.sample_ms), "--json-out", str(out)], cwd=tree, check=True)
+                        "--sample-ms", str(args.sample_ms), "--fold-s", str(args.fold_s), "--json-out", str(out)],
+                       cwd=tree, check=True)
         return json.loads(out.read_text())
 
 
 def show(title: str, result: dict, top: int) -> None:
     print(f"\n== {title}: {result['tickets']} tickets, {result['tickets_per_s']:.1f} tickets/s, "
           f"{result['syncs']} syncs (p50 {result['sync_p50_ms']:.0f} ms, p95 {result['sync_p95_ms']:.0f} ms), "
-          f"errors {len(result['errors'])}; {result['samples']} samples, one every {result['sample_ms']:.0f} ms",
+          f"errors {len(result['errors'])}; {result['samples']} samples, one every {result['sample_ms']:.0f} ms; "
+          f"rollup folds {'none in this tree' if result.get('folds') is None else result['folds']}",
           flush=True)
     print(f"lock wait per 1,000 tickets: {result['lock_wait_s_per_1000']:.2f} s", flush=True)
     for row in result["breakdown"][:top]:
@@ -215,6 +256,7 @@ def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser.add_argument("--duration", type=float, default=10 if quick else 30, help="seconds of load")
     parser.add_argument("--sample-ms", type=float, default=20, help="how often pg_stat_activity is read")
+    parser.add_argument("--fold-s", type=float, default=10, help="how often the rollup deltas are folded")
     parser.add_argument("--baseline-rev", help="measure this commit's tree first, for ratios")
     parser.add_argument("--top", type=int, default=8, help="breakdown rows printed")
     parser.add_argument("--json-out", help=argparse.SUPPRESS)  # the baseline child's answer

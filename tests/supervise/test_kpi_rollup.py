@@ -276,9 +276,10 @@ def test_an_uncommitted_rollup_write_holds_no_row_another_commit_waits_for(app, 
     thread.start()
     try:
         assert wrote.wait(30)
-        # The same cells and the same day as the slow writer's: the old upserts waited for it here.
+        # The same day and coarse cells as the slow writer's (a new ticket, not a repeat: 110 m away):
+        # the old upserts waited for it here.
         db.session.execute(sa.text("SET lock_timeout = '3s'"))
-        report("09009", at=(SEAT[0] + 1e-4, SEAT[1]), reporter=reporter)
+        assert report("09009", at=(SEAT[0] + 1e-3, SEAT[1]), reporter=reporter).ticket.id != first
     finally:
         may_end.set()
         thread.join(30)
