@@ -269,13 +269,14 @@ class Client:
         self.viewer.headers["Authorization"] = f"Bearer {token}"
         self.derivatives_seen: set[str] = set()
         self.busy_answers = 0  # PUTs answered 503 busy and sent again (counted in the answer's time)
+        self.cursor = 0  # the change feed's cursor, kept from answer to answer as the PWA does
 
     def report(self, data: bytes) -> tuple[str, float, float]:
         """(sha256, seconds PUT + sync, the perf_counter time of the sync's answer)."""
         sha = hashlib.sha256(data).hexdigest()
         with Client.places_lock:
             lat, lon = grid_point(next(Client.places) % 40_000, columns=200, step_deg=0.0004)
-        body = {"cursor": 0, "reports": [{
+        body = {"cursor": self.cursor, "reports": [{
             "client_id": str(uuid.uuid4()), "category_code": "09009", "description": "ingest bench",
             "lat": lat, "lon": lon, "accuracy_m": 8.0, "location_source": "device",
             "captured_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(), "photos": [sha]}]}
@@ -294,6 +295,7 @@ class Client:
         answered = time.perf_counter()
         if sync.status_code != 200 or sync.json()["results"][0]["status"] not in ("created", "linked"):
             raise Failed(f"sync {sync.status_code}: {sync.text[:300]}")
+        self.cursor = sync.json()["cursor"]
         return sha, answered - started, answered
 
     def thumbnail_served(self, sha: str) -> bool:
