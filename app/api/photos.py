@@ -12,6 +12,7 @@ from app.extensions import db
 from app.security import api_auth, current_actor
 from app.services.photos import store as photos
 from app.services.photos.imaging import DecoderBusy
+from app.tasks.queue import queue as task_queue
 
 ONE_YEAR_S = 365 * 24 * 3600
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
@@ -29,13 +30,19 @@ def put_photo(sha256: str):
     photos.refuse_if_backlogged(sha256)
     db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
     photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
+    # Rendered before the commit, which expires the row: after it, reading it again would open a
+    # transaction (SQLite: the write lock) for what this transaction already knows. Unless the queue
+    # runs tasks at the commit (TASK_IMMEDIATE): then the answer shows what the task made.
+    body = photo_out(photo, with_original=photos.may_see_originals(actor))
     try:
         db.session.commit()
     except Exception:
         if created:
-            photos.discard_upload(photo.sha256)  # its files were written for a row that never committed
+            photos.discard_upload(sha256.lower())  # its files were written for a row that never committed
         raise
-    return photo_out(photo, with_original=photos.may_see_originals(actor)), 201 if created else 200
+    if created and task_queue().huey.immediate:
+        body = photo_out(photo, with_original=photos.may_see_originals(actor))
+    return body, 201 if created else 200
 
 
 @bp.errorhandler(photos.DerivativesNotReady)
