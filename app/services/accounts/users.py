@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -138,7 +139,9 @@ def issue_device_token(user: User, label: str = "") -> str:
 
 def user_for_token(token: str) -> tuple[User, DeviceToken] | None:
     """The active user behind a live token, or None (unknown, revoked or user disabled)."""
-    row = db.session.scalar(sa.select(DeviceToken).where(DeviceToken.token_hash == _digest(token)))
+    # The user in the same statement: every API request asks this, and it was a second round trip.
+    row = db.session.scalar(sa.select(DeviceToken).where(DeviceToken.token_hash == _digest(token))
+                            .options(so.joinedload(DeviceToken.user, innerjoin=True)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     return row.user, row
