@@ -39,6 +39,14 @@ DONE = {
 }
 
 
+@bp.app_template_global()
+def done_message() -> str | None:
+    """The confirmation of an action the page's script posted to the API (?done=<action>, see
+    static/js/photo-action.js); a form's own post says it with a flash instead."""
+    action = request.args.get("done")
+    return str(DONE[action]) if action in DONE else None
+
+
 def _navigation(ticket) -> list[tuple[str, str]]:
     name = f"{ticket.case_number} {ticket.category.name_zh}"
     return [(_("Open in AMap"), navigation.amap_marker(ticket.lat, ticket.lon, name)),

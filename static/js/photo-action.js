@@ -72,12 +72,22 @@ async function submitWithPhotos(form) {
       }),
     });
     if (!response.ok) throw new Error(await errorMessage(response));
-    const next = form.elements.next ? form.elements.next.value : window.location.pathname;
-    window.location.assign(next);
+    // The page we go to says what happened (?done=<action>), as the form's own post does with a flash.
+    const next = new URL(form.elements.next ? form.elements.next.value : window.location.pathname,
+      window.location.href);
+    next.searchParams.set('done', form.elements.action.value);
+    window.location.assign(next.href);
   } catch (error) {
     show(error.message || String(error));
     button.disabled = false;
   }
+}
+
+// The confirmation is shown once: a reload or a bookmark of this address does not repeat it.
+const shown = new URL(window.location.href);
+if (shown.searchParams.has('done')) {
+  shown.searchParams.delete('done');
+  window.history.replaceState(null, '', shown.pathname + shown.search + shown.hash);
 }
 
 if (window.crypto && crypto.subtle) {
