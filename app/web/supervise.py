@@ -179,7 +179,10 @@ def supervise_slips():
     codes = request.args.getlist("department") or None
     sections = slips.sections_for(now, department_codes=codes, ticket_ids=ids or None)
     actor = current_actor()
-    issuer = db.session.get(Department, actor.department_id).name_zh if actor.department_id else _("Supervisor")
+    # The issuing office: the supervisor's own unit, else the campaign office (never a role's name).
+    office = current_app.config.get("CAMPAIGN_OFFICE_CODE", "CCB")
+    issuer = db.session.get(Department, actor.department_id).name_zh if actor.department_id \
+        else bulletin.issuer(office)
     prefix = current_app.config["SLIP_NUMBER_PREFIX"]
     year = to_local(now).year
     numbers = slip_numbers.numbers_for([t.id for section in sections for t in section.tickets], now)

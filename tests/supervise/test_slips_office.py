@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Category, SlipNumber
 from app.services.supervision import slip_numbers
 from app.timeutil import now_utc, to_local
-from tests.factories import SEAT
+from tests.factories import SEAT, department
 
 MM = 72 / 25.4  # PDF points per millimetre
 BOX = (14 * MM, 16 * MM, (210 - 14) * MM, (16 + 132) * MM)  # the first slip of a page: x0, y0, x1, y1
@@ -80,12 +80,21 @@ def test_each_slip_has_a_number_of_the_year_kept_when_printed_again(office, tick
     pdf, _ = _slips(office, tmp_path, [first.id])
     page = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert f"创城交〔{year}〕第 1 号" in page
-    assert "交办单位：" in page
+    assert f"交办单位：{department('CCB').name_zh}" in page.replace(" ", "")
     pdf, _ = _slips(office, tmp_path, [second.id, first.id])  # again, with a new one first
     page = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert f"创城交〔{year}〕第 1 号" in page and f"创城交〔{year}〕第 2 号" in page
     numbers = dict(db.session.execute(sa.select(SlipNumber.ticket_id, SlipNumber.number)).all())
     assert numbers == {first.id: 1, second.id: 2}
+
+
+def test_a_supervisor_of_no_unit_issues_slips_in_the_campaign_offices_name(county, create_user, login,
+                                                                           ticket_in, tmp_path):
+    ticket = ticket_in("in_progress", at=SEAT)
+    pdf, _ = _slips(login(create_user("supervisor")), tmp_path, [ticket.id])
+    page = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    assert f"交办单位：{department('CCB').name_zh}" in page.replace(" ", "")
+    assert "督查员" not in page.split("交办单位：")[1].split("\n")[0]
 
 
 def test_a_new_year_starts_at_one(office, ticket_in):
