@@ -5,7 +5,7 @@ from flask import Blueprint, current_app
 from flask_babel import gettext as _
 
 from app.errors import BadRequest
-from app.extensions import db
+from app.extensions import db, sqlite_read_only
 from app.params import json_body
 from app.security import api_auth, current_actor
 from app.services import change_feed
@@ -37,6 +37,9 @@ def sync():
     applied = ingest.apply_batch(batch, actor, now)
     ingest.note_device(batch, applied, actor, now)
     db.session.commit()
+    # The rest only reads: on SQLite its transaction begins deferred, so the other phones' syncs and
+    # uploads do not wait for this answer's rendering (BEGIN IMMEDIATE held the write lock until then).
+    sqlite_read_only.set(True)
     feed = change_feed.changes_since(batch.cursor, actor, limit=current_app.config["SYNC_CHANGES_LIMIT"])
     return {
         "results": [_result_out(r) for r in applied.reports],

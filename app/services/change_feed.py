@@ -135,7 +135,9 @@ def _category_changes(after: int, upto: int) -> list[dict]:
         .group_by(Change.category_id)
         .subquery()
     )
-    rows = db.session.execute(sa.select(Category, latest.c.seq).join(latest, latest.c.category_id == Category.id))
+    rows = db.session.execute(sa.select(Category, latest.c.seq).join(latest, latest.c.category_id == Category.id)).all()
+    if not rows:
+        return []  # most syncs: no category changed, and the departments need not be read
     departments = {dept_id: code for dept_id, code in db.session.execute(sa.select(Department.id, Department.code))}
     return [{"seq": seq, "kind": "category", "category": {**category_out(category, departments),
                                                          "active": category.active}}
