@@ -246,3 +246,20 @@ def test_no_transaction_is_open_while_the_geocoder_is_asked(app, report, fake, u
     assert outcome["count"] == 1
     assert _filled(first.ticket.id) == ("城关镇 · 人民路12号", AddressSource.GEOCODER)
     assert _filled(second.ticket.id) == ("", None)  # the next run's
+
+
+
+def test_flask_scheduler_once_asks_the_configured_nominatim(report, fake, use, runner, api, create_user):
+    """The contract end to end: GEOCODER=nominatim with GEOCODER_URL, the scheduler's one-shot run,
+    and GET /api/v1/tickets/{id} with the address and where it came from."""
+    use("nominatim", fake.url)
+    made = report(at=SPOT)
+    client = api(create_user("supervisor"))
+    assert client.get(f"/api/v1/tickets/{made.ticket.id}").get_json()["address"] == ""
+    db.session.commit()  # the request's bookkeeping (the token's last use) ends here, not in the CLI's way
+    result = runner.invoke(args=["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "fill_addresses: 1" in result.output
+    assert [r["path"] for r in fake.requests] == ["/reverse"]
+    body = client.get(f"/api/v1/tickets/{made.ticket.id}").get_json()
+    assert (body["address"], body["address_source"]) == ("城关镇 · 人民路12号", "geocoder")
