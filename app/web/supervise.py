@@ -154,15 +154,15 @@ def supervise_export(fmt: str):
     now = now_utc()
     actor = current_actor()
     flt = ticket_filter()
-    name = f"tickets-{to_local(now):%Y%m%d-%H%M}.{fmt}"
+    stamp = f"{to_local(now):%Y-%m-%d-%H%M}"  # what and when: 工单-2026-11-30-0930.xlsx
+    headers = attachment(_("tickets-%(time)s", time=stamp) + f".{fmt}", f"tickets-{stamp}.{fmt}")
     if fmt == "csv":
         chunks = exports.tickets_csv(exports.ticket_rows(actor, flt, now, ticket_link))
         body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
-        return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(body, mimetype="text/csv", headers=headers)
     spooled = exports.tickets_xlsx(exports.ticket_rows(actor, flt, now, ticket_link),
                                   exports.export_title(_("Tickets"), now))
-    return Response(exports.read_and_close(spooled), mimetype=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(exports.read_and_close(spooled), mimetype=XLSX, headers=headers)
 
 
 @bp.get("/supervise/slips.pdf")
@@ -189,5 +189,6 @@ def supervise_slips():
     pdf = slips.render(sections, now, ticket_link, issuer,
                        {tid: slip_numbers.document_number(prefix, year, n) for tid, n in numbers.items()})
     db.session.commit()  # the numbers are given once the slips exist
-    name = f"slips-{to_local(now):%Y%m%d-%H%M}.pdf"
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+    stamp = f"{to_local(now):%Y-%m-%d-%H%M}"
+    headers = attachment(_("slips-%(time)s", time=stamp) + ".pdf", f"slips-{stamp}.pdf", "inline")
+    return Response(pdf, mimetype="application/pdf", headers=headers)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import quote
 
 import pytest
@@ -15,7 +16,7 @@ from app.models import Department, Ticket, TicketStatus
 from app.services.actor import Actor
 from app.services.supervision import exports
 from app.services.tickets.queries import TicketFilter
-from app.timeutil import now_utc
+from app.timeutil import now_utc, to_local
 
 
 @pytest.fixture
@@ -129,3 +130,15 @@ def test_the_export_has_the_reporter_the_notes_typed_times_and_a_link_to_each_ti
     text = supervisor_client.get("/supervise/export.csv").data.decode("utf-8")
     records = list(csv.reader(io.StringIO(text[1:])))
     assert records[0][-1] == "链接" and records[1][-1] == f"https://xuncha.county.example/tickets/{ticket.id}"
+
+
+@pytest.mark.parametrize(("path", "word", "suffix", "disposition"), [
+    ("/supervise/export.xlsx", "工单", "xlsx", "attachment"), ("/supervise/export.csv", "工单", "csv", "attachment"),
+    ("/supervise/slips.pdf", "交办单", "pdf", "inline")])
+def test_downloads_are_named_for_what_and_when(county, supervisor_client, path, word, suffix, disposition):
+    response = supervisor_client.get(path)
+    header = response.headers["Content-Disposition"]
+    stamp = re.search(r'filename="[a-z]+-(\d{4}-\d{2}-\d{2}-\d{4})\.' + suffix + '"', header).group(1)
+    assert header.startswith(disposition + ";")
+    assert f"filename*=UTF-8''{quote(f'{word}-{stamp}.{suffix}')}" in header
+    assert stamp[:10] == to_local(now_utc()).strftime("%Y-%m-%d")  # the local day, not UTC's
