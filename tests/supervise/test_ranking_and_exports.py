@@ -127,6 +127,11 @@ def test_the_export_has_the_reporter_the_notes_typed_times_and_a_link_to_each_ti
     assert row["上报人"].value == (ticket.reporter.display_name or ticket.reporter.username)
     assert row["处置说明"].value == "已清理完毕" and row["退回理由"].value == "不属于本单位"
     assert row["接收时间"].is_date and row["纬度"].data_type == "n"
+    local = to_local(ticket.received_at).replace(tzinfo=None, second=0, microsecond=0)
+    assert row["接收时间"].value == local and row["办理时限"].value == to_local(ticket.due_at).replace(
+        tzinfo=None, second=0, microsecond=0)  # Asia/Shanghai wall time, not UTC
+    assert (row["上报次数"].value, row["返工次数"].value) == (ticket.report_count, 0)
+    assert row["上报次数"].data_type == row["返工次数"].data_type == "n"
     text = supervisor_client.get("/supervise/export.csv").data.decode("utf-8")
     records = list(csv.reader(io.StringIO(text[1:])))
     assert records[0][-1] == "链接" and records[1][-1] == f"https://xuncha.county.example/tickets/{ticket.id}"
