@@ -26,9 +26,11 @@ def test_the_history_starts_with_the_report_not_a_status_change(report, supervis
     assert "→" not in first and "已上报" not in first
 
 
-def test_navigation_links_carry_each_apps_datum(report, supervisor):
+@pytest.mark.parametrize("role", ["department", "supervisor"])
+def test_navigation_links_carry_each_apps_datum(report, create_user, login, role):
     ticket = report("06012", at=SEAT).ticket
-    page = supervisor.get(f"/tickets/{ticket.id}").text
+    viewer = create_user(role, ticket.department.code if role == "department" else None)
+    page = login(viewer).get(f"/tickets/{ticket.id}").text  # the department's staff go there
     links = {urlsplit(html.unescape(h)).netloc: parse_qs(urlsplit(html.unescape(h)).query)
              for h in re.findall(r'<a href="(https://[^"]+)" rel="noopener noreferrer" target="_blank">', page)}
     amap, baidu = links["uri.amap.com"], links["api.map.baidu.com"]
