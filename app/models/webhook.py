@@ -56,5 +56,6 @@ class WebhookMessage(db.Model):
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     failed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)  # given up after the last retry
     last_error: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    request_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # who queued it (app/ops/context.py)
 
     __table_args__ = (sa.Index("ix_webhook_message_pending", "sent_at", "failed_at", "next_attempt_at"),)

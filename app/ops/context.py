@@ -1,6 +1,7 @@
 """The request id: taken from a valid incoming X-Request-Id or made here, answered in X-Request-Id,
 kept in a context variable (so services and log lines see it without Flask's request) and stored
-on every notification queued meanwhile, so the job that e-mails it logs the same id."""
+on every notification and group-chat robot message queued meanwhile, so the jobs that send them
+log the same id."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request
 
 from app.models import Notification
+from app.models.webhook import WebhookMessage
 
 HEADER = "X-Request-Id"
 # What a proxy or client may send: short, printable, no spaces (nginx's $request_id is 32 hex digits).
@@ -43,14 +45,15 @@ def scope(request_id: str):
         _request_id.reset(token)
 
 
-def _stamp_notification(_mapper, _connection, target: Notification) -> None:
+def _stamp_notification(_mapper, _connection, target: Notification | WebhookMessage) -> None:
     if target.request_id is None:
         target.request_id = current()
 
 
 def install(app: Flask) -> None:
-    if not sa.event.contains(Notification, "before_insert", _stamp_notification):
-        sa.event.listen(Notification, "before_insert", _stamp_notification)
+    for model in (Notification, WebhookMessage):  # the centre's and e-mail's rows, the robots' messages
+        if not sa.event.contains(model, "before_insert", _stamp_notification):
+            sa.event.listen(model, "before_insert", _stamp_notification)
 
     @app.before_request
     def _take_request_id():

@@ -1,6 +1,7 @@
 """Structured logs: one JSON object a line with time, level, request id, route, status, duration and
 user id; no password or token ever; the request id answered in X-Request-Id and carried into the
-notifications and tasks a request queues, and logged again when the e-mail job or the task handles them."""
+notifications, robot messages and tasks a request queues, and logged again when the job or the task
+handles them."""
 from __future__ import annotations
 
 import io
@@ -114,6 +115,45 @@ def test_the_request_id_goes_into_the_notification_and_back_into_the_job_log(
         assert line["request_id"].startswith("job-send_email-")  # the job run's own id
     done = [line for line in log_lines() if line.get("job") == "send_email"]
     assert done and done[0]["request_id"] == handled[0]["request_id"]
+
+
+def test_the_request_id_goes_into_the_robot_message_and_back_into_the_job_log(
+        app, api, create_user, ticket_in, monkeypatch, log_lines):
+    """An assignment a supervisor makes queues a message for the department's WeCom robot: stored with
+    the request id, and the job that posts it later logs that id as queued_by_request."""
+    from app.models.webhook import WebhookMessage
+    from app.services.actor import Actor
+    from app.services.notifications import webhooks
+    from tests.notifications import webhook_server
+    from tests.notifications.webhook_server import Robot
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://xuncha.county.example")
+    robot = Robot()
+    server = webhook_server.start(robot, "/cgi-bin/webhook/send")
+    try:
+        webhooks.configure(Actor.system(), "HWZX", "wecom", robot.url + "?key=k-robot-1", None)
+        db.session.commit()
+        ticket = ticket_in("assigned")
+        assert ticket.department.code != "HWZX"
+        supervisor = api(create_user("supervisor", "CCB"))
+        resp = supervisor.post(f"/api/v1/tickets/{ticket.id}/actions/assign",
+                               json={"version": ticket.version, "department_code": "HWZX"},
+                               headers={"X-Request-Id": "req-assign-0001"})
+        assert resp.status_code == 200, resp.text
+        [message] = db.session.scalars(sa.select(WebhookMessage)).all()
+        assert message.request_id == "req-assign-0001"
+        db.session.commit()
+
+        assert JobRunner(app, "test-holder").run("send_webhooks", __import__("app.jobs.webhooks").jobs.webhooks
+                                                 .send_webhooks) == 1
+        assert len(robot.received) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    [sent] = [line for line in log_lines() if line.get("webhook_message_id") == message.id]
+    assert sent["queued_by_request"] == "req-assign-0001"
+    assert sent["request_id"].startswith("job-send_webhooks-")  # the job run's own id
+    assert "k-robot-1" not in log_lines.raw()
 
 
 def test_the_request_id_goes_into_the_task_it_queues(app, api, create_user, tmp_path, monkeypatch, log_lines):

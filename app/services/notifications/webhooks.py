@@ -338,6 +338,9 @@ def deliver_pending(now: datetime) -> int:
             for message in group:
                 message.attempts += 1
                 message.sent_at = now
+                log.info("webhook message %s sent", message.id, extra={  # joins the request that queued it
+                    "webhook_message_id": message.id, "webhook_id": webhook.id,
+                    "queued_by_request": message.request_id})
             webhook.last_sent_at = now
             sent += 1
     db.session.flush()
