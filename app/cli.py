@@ -17,6 +17,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.jobs.scheduler import scheduler_command
 from app.lan_cli import lan_cli, wait_ready
+from app.media_cli import media_cli
 from app.models import Ticket, User
 from app.photos_cli import photos_cli
 from app.tasks.cli import worker_command
@@ -180,8 +181,9 @@ def rollups_rebuild() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, backup_cli, rollups_rebuild,
-                    points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli, lan_cli, wait_ready):
+    for command in (seed_demo, demo_logins, users_cli, tokens_cli, photos_cli, media_cli, backup_cli,
+                    rollups_rebuild, points_cli, api_keys_cli, holidays_cli, webhooks_cli, basemap_cli, lan_cli,
+                    wait_ready):
         app.cli.add_command(command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(worker_command)

@@ -1,9 +1,13 @@
-"""Photos: upload by content hash, metadata, and the files (web image, thumbnail, original)."""
+"""Photos: upload by content hash, metadata, and the files (web image, thumbnail, original).
+
+A file is answered after the same access checks on every backend, and then, where it can be,
+not by the Python worker (issue 21): S3 redirects to a short-lived presigned URL, the filesystem
+with MEDIA_SERVE=nginx hands nginx an X-Accel-Redirect to its internal /_media/ location, and
+otherwise the worker streams the file itself (no proxy needed).
+"""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import current_app, request, send_file
+from flask import Response, current_app, redirect, request, send_file
 
 from app.api import bp
 from app.api.serializers import photo_out
@@ -12,6 +16,7 @@ from app.extensions import db
 from app.security import api_auth, current_actor
 from app.services.photos import store as photos
 from app.services.photos.imaging import DecoderBusy
+from app.storage import MediaFile
 from app.tasks.queue import queue as task_queue
 
 ONE_YEAR_S = 365 * 24 * 3600
@@ -96,15 +101,30 @@ def get_photo_file(sha256: str, variant: str):
 def get_photo_original(sha256: str):
     """The untouched upload, GPS and all: supervisors and admins only (photos.ORIGINAL_ROLES)."""
     photo = photos.get_viewable_photo(sha256, current_actor())
-    response = _send(photos.file_for(photo, "original"), photo.mime, etag=photo.sha256)
     filename = photo.sha256 + EXTENSIONS.get(photo.mime, "")
+    response = _send(photos.file_for(photo, "original"), photo.mime, etag=photo.sha256, filename=filename)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response
 
 
-def _send(path: Path, mimetype: str, *, etag: str):
-    response = send_file(path, mimetype=mimetype, etag=etag, conditional=True, max_age=ONE_YEAR_S)
+def _send(file: MediaFile, mimetype: str, *, etag: str, filename: str | None = None):
+    url = file.presigned_url(filename=filename, content_type=mimetype)
+    if url is not None:
+        # Not cached anywhere: the link expires (MEDIA_URL_TTL_S); the PWA keeps the bytes by hash.
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    accel = file.accel_path() if current_app.config["MEDIA_SERVE"] == "nginx" else None
+    if accel is not None:
+        # nginx sends the file from its internal /_media/ location with these headers (deploy/nginx).
+        response = Response(status=200, mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = accel
+        response.set_etag(etag)
+        response = response.make_conditional(request)
+    else:
+        response = send_file(file.open(), mimetype=mimetype, etag=etag, conditional=True)
+    response.cache_control.max_age = ONE_YEAR_S
     # The URL names the content by its hash, so it never changes; private: only authorised users may see it.
     response.cache_control.public = False
     response.cache_control.private = True
