@@ -28,15 +28,16 @@ def missing_photos(hashes, actor: Actor) -> list[str]:
 
 
 def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor, *,
-                  captured_at: datetime | None = None) -> None:
+                  captured_at: datetime | None = None, checked: bool = False) -> None:
     """Link photos to a ticket and flag doubtful evidence; each must be one `actor` may use, which
     the uploader of its bytes may (else 422 `missing_photos`, as if never uploaded).
 
-    `captured_at`: when the photos should have been taken (the report's capture time; default now)."""
+    `captured_at`: when the photos should have been taken (the report's capture time; default now).
+    `checked`: the caller found none missing (`missing_photos`) in this same transaction."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return
-    missing = missing_photos(hashes, actor)
+    missing = [] if checked else missing_photos(hashes, actor)
     if missing:
         raise ValidationFailed(_("Upload these photos first."), field="photos", code="missing_photos",
                                missing=missing)

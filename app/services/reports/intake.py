@@ -254,7 +254,8 @@ def _record(report: IncomingReport, category: Category, actor: Actor, now: datet
         api_key_id=provenance.api_key_id,
     ))
     db.session.flush()
-    attach_photos(ticket, list(report.photos), PhotoKind.BEFORE, actor, captured_at=report.captured_at)
+    attach_photos(ticket, list(report.photos), PhotoKind.BEFORE, actor, captured_at=report.captured_at,
+                  checked=True)  # receive() found none missing, in this transaction
     db.session.flush()
     return ticket, repeat_of is not None
 
