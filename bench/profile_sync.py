@@ -39,6 +39,15 @@ from tests.reliability.phone_replay import grid_point  # noqa: E402
 PHASES = ("put", "sync", "task")
 
 
+def _derive_cpu(data: bytes) -> float:
+    """CPU seconds of imaging.derive alone on `data` (what the task does besides its queue and database)."""
+    from app.services.photos import imaging
+
+    started = time.process_time()
+    imaging.derive(data)
+    return time.process_time() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -78,6 +87,7 @@ def main() -> int:
     bare = [bare_cpu(d) for d in datas[:3]] + [bare_cpu(d) for d in datas[:args.reports]]
     bare_ms = sum(bare[3:]) / args.reports * 1000
     bare_median_ms = statistics.median(bare[3:]) * 1000
+    derive_median_ms = statistics.median(_derive_cpu(d) for d in datas[:args.reports]) * 1000
 
     statements = [0]
     logged: list[str] | None = None
@@ -85,7 +95,8 @@ def main() -> int:
     def count(_conn, _cursor, statement, *_args) -> None:
         statements[0] += 1
         if logged is not None:
-            logged.append(" ".join(statement.split())[:300])
+            text = " ".join(statement.split())
+            logged.append(text if len(text) <= 300 else f"{text[:150]} … {text[-150:]}")
 
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", count)
@@ -152,6 +163,8 @@ def main() -> int:
         return 0
     server = sum(r[0] for r in results.values())
     median = sum(r[1] for r in results.values())
+    print(f"{args.db}: imaging.derive alone {derive_median_ms:.1f} CPU ms (median): the task's own overhead "
+          f"{results['task'][1] - derive_median_ms:.1f} ms")
     print(f"{args.db}: server CPU per report {server:.1f} ms (medians {median:.1f}); bare pipeline {bare_ms:.1f} "
           f"CPU ms (median {bare_median_ms:.1f}); ratio {server / bare_ms:.2f}, overhead {server - bare_ms:.1f} ms "
           f"(medians {median / bare_median_ms:.2f}, {median - bare_median_ms:.1f} ms)")
