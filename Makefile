@@ -71,10 +71,14 @@ test: install-dev
 test-sqlite:
 	@echo "== tests on SQLite =="
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@echo "== photo tests on SQLite with MEDIA_BACKEND=s3 (moto's S3 server, started by the tests) =="
+	env -u TEST_DATABASE_URL MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos
 
 test-postgres:
 	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@echo "== photo tests on PostgreSQL with MEDIA_BACKEND=s3 =="
+	MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos
 
 ## vendor: refresh static/pwa/vendor/ from the npm registry (pinned in package.json / package-lock.json)
 vendor: | $(VENV)/.runtime-installed
