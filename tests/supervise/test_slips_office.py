@@ -134,3 +134,21 @@ def test_a_list_prints_the_slips_of_the_tickets_chosen_in_it(office, ticket_in, 
 def test_department_staff_see_no_slip_boxes(county, create_user, login):
     page = login(create_user("department", "CGZF")).get("/tickets").text
     assert 'id="slip-form"' not in page
+
+
+def test_the_triage_queue_prints_the_slips_of_the_tickets_chosen_in_it(office, report, create_user, tmp_path):
+    from app.services.tickets.transitions import ActionInput, transition
+    from tests.factories import actor_of
+
+    returned = report("06008", at=(29.976, 119.95)).ticket  # routed, then returned to the office
+    clerk = create_user("department", returned.department.code)
+    transition(returned.id, ActionInput(action="return", version=returned.version, note="不属于本单位"),
+               actor_of(clerk))
+    db.session.commit()
+    page = office.get("/triage?queue=returned").text
+    assert 'id="slip-form"' in page and f'name="ids" value="{returned.id}" form="slip-form"' in page
+    assert "<form" not in page.split('id="slip-form"')[1].split("</form>")[0]
+    pdf = tmp_path / "triage.pdf"
+    pdf.write_bytes(office.get(f"/supervise/slips.pdf?selected=1&ids={returned.id}").data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert returned.case_number in text
