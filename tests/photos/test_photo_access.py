@@ -74,7 +74,8 @@ def test_originals_only_for_supervisors_and_admins(role, status, photo_on_ticket
     if status == 200:
         assert resp.data == photo_on_ticket["data"]
         assert resp.headers["Content-Disposition"].startswith("attachment")
-        assert resp.headers["Content-Security-Policy"] == "sandbox"
+        if not resp.history:  # served here, not by the bucket a presigned redirect went to (MEDIA_BACKEND=s3)
+            assert resp.headers["Content-Security-Policy"] == "sandbox"
     else:
         assert resp.json["error"]["code"] == "forbidden"
 
@@ -91,6 +92,10 @@ def test_derivatives_have_etag_and_long_private_cache(photo_on_ticket, api):
     resp = client.get(url, buffered=True)
     assert resp.status_code == 200 and resp.mimetype == "image/jpeg"
     assert resp.headers["ETag"]
+    if resp.history:  # MEDIA_BACKEND=s3: the app's redirect is never cached, the bucket's answer is private
+        assert "no-store" in resp.history[0].headers["Cache-Control"]
+        assert resp.headers["Cache-Control"].startswith("private")
+        return
     cache = resp.cache_control
     assert cache.private and not cache.public and cache.immutable and cache.max_age >= 30 * 24 * 3600
     again = client.get(url, headers={"If-None-Match": resp.headers["ETag"]}, buffered=True)
