@@ -122,17 +122,24 @@ export function mountAssessView({onQueued}) {
     field('visit-log-empty').hidden = cards.length > 0;
   }
 
+  let renderCount = 0;
+
   async function render() {
+    const seq = ++renderCount;
     const owner = await getMeta('username');
     const draft = await visits.currentDraft();
-    renderResume(draft);
     const points = await listPoints();
+    const assignments = await listAssignments();
+    // A later render (the phone's first fix, a sync) started while this one read the stores: it
+    // writes the newer list; this one must not overwrite it with a list sorted without a position.
+    if (seq !== renderCount) return;
+    renderResume(draft);
     const fix = watch.best;
     const placed = fix ? nearest(points, fix.lat, fix.lon, points.length) : points;
     const byCode = new Map(placed.map((point) => [point.code, point]));
     const busy = Boolean(draft);
 
-    const assigned = (await listAssignments()).map((row) => {
+    const assigned = assignments.map((row) => {
       const point = byCode.get(row.code) ?? (row.point && (fix ? nearest([row.point], fix.lat, fix.lon)[0] : row.point));
       if (!point) return null;
       const extra = [row.draw || '', row.due ? t('assess.due', {date: localDate(row.due)}) : '',
@@ -144,6 +151,7 @@ export function mountAssessView({onQueued}) {
 
     const shown = fix ? placed.slice(0, NEARBY) : [...points].sort((a, b) => a.code.localeCompare(b.code));
     field('nearby-list').replaceChildren(...shown.map((point) => pointCard(point, [], busy)));
+    field('nearby-list').dataset.sorted = fix ? 'distance' : 'code';  // by code until the phone has a position
     let status;
     if (!points.length) status = t('assess.no_points');
     else if (fix) status = t('assess.nearby_from', {m: Math.round(fix.accuracy)});
