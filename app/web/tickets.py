@@ -17,7 +17,7 @@ from app.params import ticket_filter
 from app.security import current_actor, page_auth
 from app.services.photos import evidence
 from app.services.photos import store as photos
-from app.services.reports import geo
+from app.services.reports import addresses, geo
 from app.services.supervision.gcj02 import Datum
 from app.services.supervision.tiles import usable_settings
 from app.services.tickets import navigation, triage
@@ -106,7 +106,7 @@ def render_detail(ticket_id: int, *, draft: dict | None = None, status: int = 20
         due_soon_before=due_soon_before(now), departments=handling_departments(), evidence_flags=flags,
         can_split=actor.is_supervisor and ticket.is_open, draft=draft or {}, map_lat=map_lat, map_lon=map_lon,
         map_tiles=tiles.as_dict(),
-        photo_required=_photo_required(actor), navigation=_navigation(ticket),
+        photo_required=_photo_required(actor), navigation=_navigation(ticket), place=addresses.place_name(ticket),
     ), status
 
 

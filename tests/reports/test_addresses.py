@@ -275,6 +275,26 @@ def test_a_slip_carries_the_place_name(report, login, create_user, tmp_path):
     assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
 
 
+def test_before_the_job_the_slip_and_the_page_show_the_offline_name_without_storing_it(report, login, create_user,
+                                                                                     tmp_path):
+    if shutil.which("pdftotext") is None:  # CI installs it: there a missing tool fails the test
+        missing = "poppler-utils missing (pdftotext): apt-get install -y poppler-utils"
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
+    made = report("06012", at=NEAR_RENMIN_ROAD)  # the job has not run yet
+    client = login(create_user("supervisor", "CCB"))
+    response = client.get(f"/supervise/slips.pdf?ids={made.ticket.id}")
+    assert response.status_code == 200
+    (tmp_path / "slip.pdf").write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
+    page = client.get(f"/tickets/{made.ticket.id}").get_data(as_text=True)
+    assert "人民路附近" in page
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, made.ticket.id)
+    assert (ticket.address, ticket.address_source) == ("", None)  # still the job's to name
+
+
 def test_a_broken_outline_does_not_hold_up_the_queue(report, monkeypatch):
     made = report(at=IN_HOSPITAL)
 

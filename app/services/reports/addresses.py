@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import AddressSource, GeocodeAnswer, Ticket
@@ -116,6 +117,16 @@ def apply(work: Plan, answers: dict[Key, str], now: datetime, radius_m: float) -
             change_log.ticket_changed(ticket)
     db.session.flush()
     return len(done)
+
+
+def place_name(ticket: Ticket, radius_m: float | None = None) -> str:
+    """What a page or a document shows as the ticket's place: its address, or, in the minute before
+    the job names it, the offline place name computed now (shown, not stored: the job decides)."""
+    if ticket.address:
+        return ticket.address
+    if radius_m is None:
+        radius_m = current_app.config["OFFLINE_PLACE_RADIUS_M"]
+    return _offline_name(Pending(ticket.id, ticket.lat, ticket.lon), radius_m)
 
 
 def _offline_name(item: Pending, radius_m: float) -> str:

@@ -10,6 +10,7 @@ from docx.shared import Cm, Pt
 from flask_babel import gettext as _
 
 from app.labels import localized_name
+from app.services.reports import addresses
 from app.services.supervision import ranking
 from app.services.supervision.bulletin import Bulletin, Totals
 from app.services.supervision.bulletin_text import (
@@ -68,7 +69,7 @@ def render(bulletin: Bulletin, issuer: str) -> bytes:
         document.add_heading(f"{ticket.case_number} · {localized_name(ticket.category)}", level=2)
         unit = bulletin.departments.get(ticket.department_id)
         document.add_paragraph(_("%(unit)s · %(place)s · reopened %(n)d times%(overdue)s",
-                                 unit=localized_name(unit) if unit else "–", place=ticket.address or "–",
+                                 unit=localized_name(unit) if unit else "–", place=addresses.place_name(ticket),
                                  n=problem.reopenings, overdue=_(" · overdue") if problem.overdue else ""))
         photos = document.add_table(rows=2, cols=2)
         for column, (label, path) in enumerate(((_("Before"), problem.before), (_("After"), problem.after))):

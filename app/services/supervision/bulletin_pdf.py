@@ -9,6 +9,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from app.labels import localized_name
+from app.services.reports import addresses
 from app.services.supervision import ranking
 from app.services.supervision.bulletin import Bulletin
 from app.services.supervision.bulletin_text import (
@@ -96,7 +97,7 @@ def render(bulletin: Bulletin, issuer: str) -> bytes:
         pdf.multi_cell(0, 6, f"{ticket.case_number} · {localized_name(ticket.category)}",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         _paragraph(pdf, _("%(unit)s · %(place)s · reopened %(n)d times%(overdue)s",
-                          unit=localized_name(unit) if unit else "–", place=ticket.address or "–",
+                          unit=localized_name(unit) if unit else "–", place=addresses.place_name(ticket),
                           n=problem.reopenings, overdue=_(" · overdue") if problem.overdue else ""))
         top = pdf.get_y()
         for column, (label, path) in enumerate(((_("Before"), problem.before), (_("After"), problem.after))):

@@ -25,6 +25,7 @@ from PIL import Image
 from app.extensions import db
 from app.labels import STATUS_LABELS
 from app.models import DEPARTMENT_STATUSES, Department, PhotoKind, Ticket, TicketPhoto
+from app.services.reports import addresses
 from app.storage import media_store
 from app.timeutil import to_local
 
@@ -203,7 +204,7 @@ def _ticket_block(pdf: _SlipPdf, block: _Block, top: float, now: datetime) -> No
     value_w = left + width - 4 - (x + label_w)
     facts = [
         (_("Category"), ticket.category.name_zh),
-        (_("Address"), ticket.address or "-"),
+        (_("Address"), addresses.place_name(ticket)),
         (_("Area"), ticket.area.name_zh if ticket.area else "-"),
         (_("Location"), f"{ticket.lat:.6f}, {ticket.lon:.6f} (WGS-84)"),
         (_("Received"), f"{to_local(ticket.received_at):%Y-%m-%d %H:%M}"),
