@@ -23,6 +23,7 @@ from app.models import Role
 from app.services.accounts import sessions, users
 from app.services.actor import Actor
 from app.services.supervision.tiles import usable_settings
+from app.storage import media_url_origin
 from app.timeutil import now_utc
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -148,9 +149,10 @@ def page_auth(*roles: Role):
 
 
 @functools.lru_cache(maxsize=8)
-def content_security_policy(*tile_urls: str) -> str:
-    """No inline scripts or styles anywhere; images from this site, plus the map tile servers if any."""
-    images = "img-src 'self' data: blob:"
+def content_security_policy(*tile_urls: str, media_origin: str = "") -> str:
+    """No inline scripts or styles anywhere; images from this site, plus the map tile servers if any,
+    and the photo bucket's origin (MEDIA_BACKEND=s3: photo URLs redirect there, for <img> and fetch)."""
+    images = "img-src 'self' data: blob:" + (f" {media_origin}" if media_origin else "")
     for tile_url in filter(None, tile_urls):
         parts = urlsplit(tile_url)
         labels = parts.netloc.split(".")
@@ -164,7 +166,7 @@ def content_security_policy(*tile_urls: str) -> str:
         "script-src 'self'",
         "style-src 'self'",
         images,
-        "connect-src 'self'",
+        "connect-src 'self'" + (f" {media_origin}" if media_origin else ""),
         "worker-src 'self'",
         "manifest-src 'self'",
         "object-src 'none'",
@@ -176,7 +178,8 @@ def content_security_policy(*tile_urls: str) -> str:
 
 def _policy(config) -> str:
     """The CSP for the tile layers configured now (settings may change under tests)."""
-    return content_security_policy(*(layer.url for layer in usable_settings(config).layers))
+    return content_security_policy(*(layer.url for layer in usable_settings(config).layers),
+                                   media_origin=media_url_origin(config))
 
 
 def register_security(app: Flask) -> None:

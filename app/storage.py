@@ -13,6 +13,7 @@ Callers write files before the database row that names them commits.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -205,6 +207,24 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def media_url_origin(config) -> str:
+    """The origin photo URLs redirect to (scheme://host[:port]), for the CSP; "" on the filesystem."""
+    if config.get("MEDIA_BACKEND", "filesystem") != "s3" or not config.get("S3_BUCKET"):
+        return ""
+    return _s3_origin(*(config.get(name) or "" for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION",
+                                                           "S3_ADDRESSING_STYLE")))
+
+
+@functools.lru_cache(maxsize=8)
+def _s3_origin(endpoint_url: str, bucket: str, region: str, addressing_style: str) -> str:
+    from app.storage_s3 import S3Store
+
+    store = S3Store(bucket, endpoint_url=endpoint_url or None, region=region or None,
+                    addressing_style=addressing_style or "auto")
+    parts = urlsplit(store.presigned_url("thumb", "0" * 64))  # signed locally: no request
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def media_store(config=None) -> MediaStore:

@@ -39,7 +39,11 @@ def s3_server():
                 "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path"}
     from app.storage_s3 import client_for
 
-    client_for(settings["S3_ENDPOINT_URL"], "us-east-1", "path").create_bucket(Bucket="xuncha-test")
+    client = client_for(settings["S3_ENDPOINT_URL"], "us-east-1", "path")
+    client.create_bucket(Bucket="xuncha-test")
+    # As docs/operations.md asks of a real bucket: the PWA fetch()es thumbnails through the redirect.
+    client.put_bucket_cors(Bucket="xuncha-test", CORSConfiguration={
+        "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
     yield settings
     server.stop()
     for name, value in saved.items():
