@@ -147,6 +147,19 @@ def test_the_inspectors_words_win(create_user):
     assert (blank.address, blank.address_source) == ("城关镇 · 县人民医院附近", AddressSource.OFFLINE)
 
 
+def test_a_repeat_with_the_inspectors_words_replaces_a_made_up_name_but_never_other_words(create_user):
+    first, second, third = (create_user("inspector") for _ in range(3))
+    ticket_id = _with_address(first, "")
+    fill_addresses(now_utc())
+    db.session.commit()
+    assert _with_address(second, " 人民路8号 ") == ticket_id  # a repeat of the same ticket
+    assert _with_address(third, "另一种说法") == ticket_id
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket_id)
+    assert (ticket.address, ticket.address_source) == ("人民路8号", AddressSource.INSPECTOR)
+    assert ticket.report_count == 3
+
+
 def test_an_address_given_while_the_job_runs_is_not_overwritten(report):
     made = report(at=NEAR_RENMIN_ROAD)
     work = addresses.plan(10, None)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import DomainError
 from app.extensions import db
 from app.models import AddressSource, Category, LocationSource, PhotoKind, Report, Ticket, TicketStatus
+from app.services import change_log
 from app.services.actor import Actor
 from app.services.notifications import centre as notify
 from app.services.photos.attach import attach_photos, missing_photos
@@ -238,10 +239,16 @@ def _record(report: IncomingReport, category: Category, actor: Actor, now: datet
     if repeat_of is not None:
         ticket = repeat_of
         # A plain UPDATE: a repeat must not bump the version and make a department's action stale.
-        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id)
-                           .values(report_count=Ticket.report_count + 1)
+        values = {"report_count": Ticket.report_count + 1}
+        words = report.address.strip()
+        if words and ticket.address_source != AddressSource.INSPECTOR:
+            # An inspector's own words win over a name the job made up (issue 18).
+            values.update(address=words, address_source=AddressSource.INSPECTOR)
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(**values)
                            .execution_options(synchronize_session=False))
-        db.session.expire(ticket, ["report_count"])
+        db.session.expire(ticket, list(values))
+        if "address" in values:
+            change_log.ticket_changed(ticket)  # the phones that follow it learn the new words
         log_event(ticket, actor, "repeat", ticket.status, ticket.status,
                   note=report.description, photos=list(report.photos), at=now,
                   data={"client_id": report.client_id, "lat": report.lat, "lon": report.lon})
