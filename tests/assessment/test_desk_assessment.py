@@ -35,7 +35,8 @@ def test_a_department_sees_its_points_lost_where_and_its_own_points(login, creat
     text = _desk(login, create_user, "JJDD", score_case)
     assert "模拟测评：本单位失分" in text
     # JJDD: B2 at P4 (an open parking report 40 m away), 15 checklist points, 1.00 of the 40 (5.9 %).
-    assert (_kpi(text, "points-lost"), _kpi(text, "field-points-lost"), _kpi(text, "share")) == ("15.00", "1.00", "5.9%")
+    kpis = (_kpi(text, "points-lost"), _kpi(text, "field-points-lost"), _kpi(text, "share"))
+    assert kpis == ("15.00", "1.00", "5.9%")
     assert _rows(text, "charged-table") == [("P4", "B2")] and "点位有未办结工单" in text
     assert [code for code, _item in _rows(text, "own-points-table")] == ["P4", "P6"]
     assert 'id="never-visited"' not in text
