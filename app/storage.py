@@ -66,6 +66,7 @@ class MediaStore(ABC):
     """Where photo files live. Reads of a missing file raise FileNotFoundError on every backend."""
 
     name: str
+    sorted_listing = False  # objects(variant) comes in key order (the cleanup reads it in one pass)
 
     @classmethod
     def from_config(cls) -> MediaStore:

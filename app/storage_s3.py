@@ -42,6 +42,7 @@ def client_for(endpoint_url: str | None, region: str | None, addressing_style: s
 
 class S3Store(MediaStore):
     name = "s3"
+    sorted_listing = True  # ListObjectsV2 answers in key order
 
     def __init__(self, bucket: str, *, prefix: str = "", endpoint_url: str | None = None,
                  region: str | None = None, url_ttl_s: int = 300, addressing_style: str = "auto"):

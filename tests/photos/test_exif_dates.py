@@ -158,11 +158,20 @@ def test_discarding_never_removes_files_a_committed_row_names(inspector_client, 
     _nothing_left_over()
 
 
-def test_the_upload_answer_comes_after_the_file_is_durable(inspector_client, upload, make_jpeg, monkeypatch):
-    """The order of docs/design.md §5 still holds: the original is fsynced before the row commits."""
+def test_the_upload_answer_comes_after_the_file_is_durable(inspector_client, upload, make_jpeg, monkeypatch, media):
+    """The order of docs/design.md §5 still holds: the original is durable (fsynced; on S3: its PUT
+    answered) before the row commits."""
     events = []
-    real_fsync, real_commit = os.fsync, db.session.commit
+    real_fsync, real_commit, real_write = os.fsync, db.session.commit, type(media).write
+    durable = "fsync" if media.name == "filesystem" else "put"
+
+    def write(store, variant, sha256, data, **kw):
+        real_write(store, variant, sha256, data, **kw)
+        if variant == "original" and durable == "put":
+            events.append("put")
+
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(type(media), "write", write)
     monkeypatch.setattr(db.session, "commit", lambda: (events.append("commit"), real_commit())[1])
     assert upload(inspector_client, make_jpeg(seed=6)).status_code == 201
-    assert "fsync" in events and events.index("fsync") < len(events) - 1 - events[::-1].index("commit")
+    assert durable in events and events.index(durable) < len(events) - 1 - events[::-1].index("commit")

@@ -36,6 +36,7 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
     """Compare rows and files, one hash prefix at a time so memory stays small with many photos."""
     store = store or media_store()
     scan = MediaScan()
+    listings = {variant: _by_prefix(store, variant) for variant in VARIANTS}
     for prefix in HEX_PREFIXES:
         # Rows first, then files: a row committed meanwhile had its files written before it.
         states = dict(db.session.execute(sa.select(Photo.sha256, Photo.derivatives).where(
@@ -46,17 +47,41 @@ def scan_media(store: MediaStore | None = None) -> MediaScan:
         present = {}
         for variant in VARIANTS:
             present[variant] = set()
-            for stored in store.objects(variant, prefix):
+            _prefix, batch = next(listings[variant])
+            for stored in batch:
                 if stored.sha256 in rows:
                     present[variant].add(stored.sha256)
                 else:
                     scan.orphans.append(stored)
-        scan.missing_originals += sorted(rows - present["original"])
-        scan.missing_derivatives += sorted((made - present["web"]) | (made - present["thumb"]))
+        # Looked at once more: a listing read ahead (S3, a page at a time) may predate a file written
+        # since, whose row committed before the rows above were read.
+        scan.missing_originals += sorted(sha for sha in rows - present["original"] if not store.exists("original", sha))
+        scan.missing_derivatives += sorted(
+            sha for sha in (made - present["web"]) | (made - present["thumb"])
+            if not (store.exists("web", sha) and store.exists("thumb", sha)))
         scan.pending += sorted(sha for sha, state in states.items() if state == "pending")
     scan.failed = [tuple(row) for row in db.session.execute(
         sa.select(Photo.sha256, Photo.derivative_error).where(Photo.derivatives == "failed").order_by(Photo.sha256))]
     return scan
+
+
+def _by_prefix(store: MediaStore, variant: str):
+    """(prefix, objects) for each of HEX_PREFIXES in turn: one folder at a time on the filesystem;
+    from one listing in key order where the backend lists so (S3: one request per 1,000 objects,
+    not 256 a variant)."""
+    if not store.sorted_listing:
+        for prefix in HEX_PREFIXES:
+            yield prefix, list(store.objects(variant, prefix))
+        return
+    stream = store.objects(variant)
+    pending = next(stream, None)
+    for prefix in HEX_PREFIXES:
+        batch = []
+        while pending is not None and pending.key.split("/")[1] <= prefix:
+            if pending.key.split("/")[1] == prefix:
+                batch.append(pending)
+            pending = next(stream, None)
+        yield prefix, batch
 
 
 def sweep_orphan_media(now: datetime, grace: timedelta | None = None,
