@@ -54,6 +54,8 @@ NOT_RUN = [
     (re.compile(r"/pip install "), "would change the shared virtualenv"),
     (re.compile(r"/flask --app wsgi (scheduler|worker|run|lan ca-server|lan ready)( --[a-z-]+ \S+)*$"),
      "runs until stopped"),
+    (re.compile(r"/flask --app wsgi media migrate "),
+     "needs an S3-compatible bucket; tests/photos/test_media_backends.py runs it against moto's server"),
 ]
 # Settings the README exports for production: the test's own stand in (the rest apply as written).
 SANDBOXED = {"DATABASE_URL": "a production database", "MEDIA_ROOT": "a production folder"}
