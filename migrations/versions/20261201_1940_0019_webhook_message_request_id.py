@@ -1,7 +1,7 @@
 """operations: the request (or job run) that queued a group-chat robot message (issue 15)
 
 Revision ID: 0019
-Revises: 0022
+Revises: 0018
 Create Date: 2026-12-01 19:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0022'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

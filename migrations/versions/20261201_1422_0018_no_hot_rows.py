@@ -1,6 +1,6 @@
 """no hot rows: case numbers from a sequence and a per-day base; rollup deltas appended, folded by a job (decision 0019)
 
-Revision ID: 0022
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-01 19:00:00.000000
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0022'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
