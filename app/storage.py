@@ -17,6 +17,7 @@ import functools
 import os
 import re
 import secrets
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ def parse_key(key: str) -> tuple[str, str] | None:
     if (suffix and not name.endswith(suffix)) or not _HASH.fullmatch(sha256) or parts[1:3] != [sha256[:2], sha256[2:4]]:
         return None
     return variant, sha256
+
+
+class MediaUnavailable(Exception):
+    """The media backend cannot be written (/healthz); the message says why, in an operator's words."""
 
 
 class MediaStore(ABC):
@@ -116,6 +121,10 @@ class MediaStore(ABC):
     def accel_path(self, variant: str, sha256: str) -> str | None:
         """The internal nginx location of the file (X-Accel-Redirect); None where there is none."""
         return None
+
+    @abstractmethod
+    def probe(self) -> str:
+        """Write and remove a probe object (/healthz): what was checked, or MediaUnavailable."""
 
 
 class FilesystemStore(MediaStore):
@@ -187,6 +196,17 @@ class FilesystemStore(MediaStore):
 
     def locate(self, key: str) -> str:
         return str(self.root / key)
+
+    def probe(self) -> str:
+        """The folder exists (created if missing) and a file can be written and removed in it."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=".healthz-", suffix=TEMP_SUFFIX, dir=self.root)
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            raise MediaUnavailable(f"the media folder is not writable: {exc.strerror or type(exc).__name__}") from exc
+        return "the media folder is writable"
 
     def accel_path(self, variant: str, sha256: str) -> str | None:
         return "/_media/" + key_for(variant, sha256)  # deploy/nginx/xuncha.conf: alias of MEDIA_ROOT

@@ -7,24 +7,29 @@ settings: boto3 clients are thread-safe and keep their connection pool.
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import boto3
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage import VARIANTS, MediaStore, StoredObject, key_for, parse_key
+from app.storage import VARIANTS, MediaStore, MediaUnavailable, StoredObject, key_for, parse_key
 
 _clients: dict[tuple, object] = {}
 _lock = threading.Lock()
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
-def client_for(endpoint_url: str | None, region: str | None, addressing_style: str = "auto"):
-    """The process's client for these settings (made once)."""
-    cache_key = (endpoint_url, region, addressing_style)
+def client_for(endpoint_url: str | None, region: str | None, addressing_style: str = "auto", *,
+               quick: bool = False):
+    """The process's client for these settings (made once). `quick`: one try with short timeouts,
+    for /healthz, which must answer a load balancer in seconds even when the bucket does not."""
+    cache_key = (endpoint_url, region, addressing_style, quick)
+    patience = ({"connect_timeout": 2, "read_timeout": 3, "retries": {"total_max_attempts": 1, "mode": "standard"}}
+                if quick else {"retries": {"max_attempts": 4, "mode": "standard"}})
     with _lock:
         client = _clients.get(cache_key)
         if client is None:
@@ -32,7 +37,7 @@ def client_for(endpoint_url: str | None, region: str | None, addressing_style: s
                 "s3", endpoint_url=endpoint_url or None, region_name=region or None,
                 config=BotoConfig(
                     signature_version="s3v4", s3={"addressing_style": addressing_style},
-                    retries={"max_attempts": 4, "mode": "standard"}, max_pool_connections=32,
+                    max_pool_connections=32, **patience,
                     # Only the checksums S3 requires: several S3-compatible stores refuse the newer
                     # default trailing checksums of boto3 >= 1.36.
                     request_checksum_calculation="when_required", response_checksum_validation="when_required"))
@@ -52,6 +57,7 @@ class S3Store(MediaStore):
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url_ttl_s = url_ttl_s
         self.client = client_for(endpoint_url, region, addressing_style)
+        self._settings = (endpoint_url, region, addressing_style)
 
     @classmethod
     def from_settings(cls, config) -> S3Store:
@@ -103,6 +109,17 @@ class S3Store(MediaStore):
 
     def locate(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def probe(self) -> str:
+        client = client_for(*self._settings, quick=True)
+        key = f"{self.prefix}.healthz/{secrets.token_hex(8)}"
+        try:
+            client.put_object(Bucket=self.bucket, Key=key, Body=b"")
+            client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+            raise MediaUnavailable(f"the bucket {self.bucket} is not writable: {code or type(exc).__name__}") from exc
+        return f"the bucket {self.bucket} is writable"
 
     def presigned_url(self, variant: str, sha256: str, *, filename: str | None = None,
                       content_type: str | None = None) -> str | None:

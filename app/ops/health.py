@@ -9,11 +9,8 @@ unable to serve phones.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,6 +21,7 @@ from app.models import Photo
 from app.ops import queues
 from app.services.calendar import holidays
 from app.services.photos import derivatives
+from app.storage import MediaUnavailable, media_store
 
 CALENDAR_DAYS = 60
 log = logging.getLogger(__name__)
@@ -49,17 +47,12 @@ def check_database() -> Check:
 
 
 def check_media() -> Check:
-    """The media folder exists (created if missing) and a file can be written and removed in it."""
-    root = Path(current_app.config["MEDIA_ROOT"])
+    """The media backend takes a write: the folder (created if missing) or the bucket (MEDIA_BACKEND)."""
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".healthz-", suffix=".tmp", dir=root)
-        os.close(fd)
-        os.unlink(name)
-        return Check(True, "the media folder is writable", critical=True)
-    except OSError as exc:
-        log.warning("healthz: media folder %s is not writable: %s", root, exc)
-        return Check(False, f"the media folder is not writable: {exc.strerror or type(exc).__name__}", critical=True)
+        return Check(True, media_store().probe(), critical=True)
+    except MediaUnavailable as exc:
+        log.warning("healthz: %s", exc)
+        return Check(False, str(exc), critical=True)
 
 
 def check_scheduler(now: datetime) -> Check:

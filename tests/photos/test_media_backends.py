@@ -214,3 +214,42 @@ def test_slips_read_the_web_image_from_s3(use_s3, county, login, create_user, ti
 
     media_store().delete("web", photo.sha256)
     assert ticket_photos([ticket.id], PhotoKind.BEFORE) == {}
+
+
+def test_healthz_checks_the_bucket_when_media_lives_in_one(client, app, bucket, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_BACKEND", "s3")
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", "/sys/kernel")  # not used by the s3 backend: never written
+    media = client.get("/healthz").get_json()["checks"]["media"]
+    assert media == {"ok": True, "detail": "the bucket xuncha-test is writable"}
+    assert [key for key in _all_keys(bucket) if ".healthz" in key] == []  # the probe left nothing behind
+
+    monkeypatch.setitem(app.config, "S3_BUCKET", "no-such-bucket")
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.get_json()["status"] == "fail"
+    assert answer.get_json()["checks"]["media"] == {
+        "ok": False, "detail": "the bucket no-such-bucket is not writable: NoSuchBucket"}
+
+
+def test_healthz_answers_quickly_when_the_bucket_is_unreachable(client, app, bucket, monkeypatch):
+    import socket
+
+    from app.storage_s3 import client_for
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setitem(app.config, "MEDIA_BACKEND", "s3")
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["media"]["detail"].startswith("the bucket xuncha-test is not writable: ")
+    # A load balancer waits seconds, not minutes: the probe makes one try with short timeouts
+    # (the media client's four tries with boto3's 60 s default would hold the answer for minutes).
+    probe = client_for(f"http://127.0.0.1:{port}", app.config["S3_REGION"], app.config["S3_ADDRESSING_STYLE"],
+                       quick=True).meta.config
+    assert (probe.retries["total_max_attempts"], probe.connect_timeout, probe.read_timeout) == (1, 2, 3)
+
+
+def _all_keys(store: S3Store) -> list[str]:
+    pages = store.client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket, Prefix=store.prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", ())]
