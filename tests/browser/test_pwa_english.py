@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Area, Category, Department, InspectionPoint, Ticket
+from app.services.reports import places
 from tests.browser.conftest import GPS_PHOTO, settled, wait_until
 
 pytestmark = pytest.mark.browser
@@ -79,12 +80,15 @@ def test_the_english_pwa_shows_no_chinese(phone, create_user, ticket_in):
     assert not CJK.search(page.inner_text("[data-field=last-sync]"))
 
     # The county's Chinese-only data may stay: addresses (named from the townships, in Chinese as the
-    # server stores them), the points' one name, departments without an English name.
+    # server stores them), the points' one name, departments without an English name, and the offline
+    # place names the address hint shows ("城关镇 · 城东大道附近": named places and roads, Chinese as stored).
     def chinese_data():
         tickets = [db.session.get(Ticket, ticket_id) for ticket_id in ids]
+        named = [place["name"] for place in places.for_phone(300)["places"]]
         return {*(t.address for t in tickets if t.address),
                 *db.session.scalars(sa.select(Area.name_zh)), *db.session.scalars(sa.select(InspectionPoint.name)),
-                *db.session.scalars(sa.select(Department.name_zh).where(Department.name_en == ""))}
+                *db.session.scalars(sa.select(Department.name_zh).where(Department.name_en == "")),
+                *named, *(f"{name}{places.NEAR}" for name in named)}
 
     allowed = {"中文", *settled(chinese_data)}
     found = []
