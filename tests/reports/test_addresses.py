@@ -272,34 +272,32 @@ def test_the_phone_can_name_a_place_offline_as_the_server_does(api, create_user)
         assert _phone_name(areas, data, *spot) == places.offline_name(*spot, 300), spot
 
 
-def test_a_slip_carries_the_place_name(report, login, create_user, tmp_path):
-    if shutil.which("pdftotext") is None:  # CI installs it: there a missing tool fails the test
+def _slip_text(client, ticket_id: int, tmp_path) -> str:
+    """The ticket's slip as pdftotext reads it (CI installs poppler-utils: there a missing tool fails)."""
+    if shutil.which("pdftotext") is None:
         missing = "poppler-utils missing (pdftotext): apt-get install -y poppler-utils"
         (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
+    response = client.get(f"/supervise/slips.pdf?ids={ticket_id}")
+    assert response.status_code == 200
+    (tmp_path / "slip.pdf").write_bytes(response.data)
+    return subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_a_slip_carries_the_place_name(report, login, create_user, tmp_path):
     made = report("06012", at=NEAR_RENMIN_ROAD)  # routed: a department's slip
     fill_addresses(now_utc())
     db.session.commit()
     client = login(create_user("supervisor", "CCB"))
-    response = client.get(f"/supervise/slips.pdf?ids={made.ticket.id}")
-    assert response.status_code == 200
-    (tmp_path / "slip.pdf").write_bytes(response.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = _slip_text(client, made.ticket.id, tmp_path)
     assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
 
 
 def test_before_the_job_the_slip_and_the_page_show_the_offline_name_without_storing_it(report, login, create_user,
                                                                                      tmp_path):
-    if shutil.which("pdftotext") is None:  # CI installs it: there a missing tool fails the test
-        missing = "poppler-utils missing (pdftotext): apt-get install -y poppler-utils"
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
     made = report("06012", at=NEAR_RENMIN_ROAD)  # the job has not run yet
     client = login(create_user("supervisor", "CCB"))
-    response = client.get(f"/supervise/slips.pdf?ids={made.ticket.id}")
-    assert response.status_code == 200
-    (tmp_path / "slip.pdf").write_bytes(response.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = _slip_text(client, made.ticket.id, tmp_path)
     assert "人民路附近" in text.replace(" ", "") and "城关镇" in text
     page = client.get(f"/tickets/{made.ticket.id}").get_data(as_text=True)
     assert "人民路附近" in page
