@@ -44,7 +44,8 @@ class NeedsLogin(Exception):
     """401: the device token is not accepted."""
 
 
-# observe(endpoint, seconds, outcome): outcome is the HTTP status, or the exception's class name.
+# observe(endpoint, seconds, outcome): outcome is the HTTP status, "unreadable <status>" for an answer cut short, or
+# the exception's class name.
 Observer = Callable[[str, float, "int | str"], None]
 
 
@@ -148,9 +149,13 @@ class Phone:
             response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
             outcome = response.status_code
             data = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            outcome = outcome if isinstance(outcome, int) and outcome >= 500 else type(exc).__name__
-            raise RetryLater(str(outcome)) from None
+        except requests.RequestException as exc:
+            raise RetryLater(type(exc).__name__) from None
+        except ValueError:
+            # A status line but no readable body: the network cut the answer inside its headers or body
+            # (every answer of the API is JSON, errors too). Not a server error: the status may be a `busy`.
+            outcome = f"unreadable {outcome}"
+            raise RetryLater(outcome) from None
         finally:
             self.sending = None
             if self.observe:

@@ -40,7 +40,10 @@ export function startTriggers() {
     if (document.visibilityState === 'visible') requestSync();
   });
   navigator.serviceWorker?.addEventListener('message', (event) => {
-    if (event.data?.type === 'sync-requested') requestSync();
+    // The worker's Background Sync fired while this page is open. After a failure the page waits out
+    // its backoff instead: each try registers Background Sync again, which fires at once while online,
+    // so answering it would retry a busy or failing server in a tight loop (dozens of tries a second).
+    if (event.data?.type === 'sync-requested' && failures === 0) requestSync();
   });
   for (const button of document.querySelectorAll('[data-action="sync"]')) {
     button.addEventListener('click', requestSync);
