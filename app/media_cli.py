@@ -1,4 +1,5 @@
-"""`flask --app wsgi media migrate --to s3|filesystem`: move the stored photos to the other backend.
+"""`flask --app wsgi media migrate --to s3|filesystem`: move the stored photos to the other backend;
+`flask --app wsgi media cors`: give the bucket the CORS rule the phones need (`--check` only reads it).
 
 Copies object by object from the configured backend (MEDIA_BACKEND) to the other one, checks each
 original's SHA-256 (its name) before and after the copy, and remakes a derivative the target lacks
@@ -22,7 +23,7 @@ from app.models import Photo
 from app.services.photos import derivatives
 from app.storage import BACKENDS, VARIANTS, MediaStore, media_store
 
-media_cli = AppGroup("media", help="Photo storage: move it between the filesystem and S3.")
+media_cli = AppGroup("media", help="Photo storage: move it between the filesystem and S3, set the bucket's CORS.")
 
 
 @dataclass
@@ -112,3 +113,30 @@ def migrate_command(to: str) -> None:
         raise SystemExit(1)
     click.echo(f"Every original is in {to} with its hash. Now set MEDIA_BACKEND={to} on every web, worker and "
                f"scheduler machine and restart them; the old copies stay where they were until you remove them.")
+
+
+@media_cli.command("cors")
+@click.option("--check", is_flag=True, help="Only report whether the bucket has the rule; exit 1 if not.")
+def cors_command(check: bool) -> None:
+    """Give the S3 bucket the CORS rule that lets phones and browsers read the signed photo links."""
+    from app.storage_s3 import PHOTO_READ_CORS, S3Store
+
+    store = media_store()
+    if not isinstance(store, S3Store):
+        raise click.UsageError("MEDIA_BACKEND is not s3: photos are served by this site itself, no CORS rule "
+                               "is needed.")
+    rules = store.cors_rules()
+    if PHOTO_READ_CORS in rules:
+        click.echo(f"The bucket {store.bucket} lets any origin GET the signed photo links.")
+        return
+    if check:
+        click.echo(f"The bucket {store.bucket} lacks the CORS rule for photo links "
+                   f"({len(rules)} other rule(s)): run `flask --app wsgi media cors`.", err=True)
+        raise SystemExit(1)
+    if rules:
+        click.echo(f"Replacing the bucket's {len(rules)} CORS rule(s).", err=True)
+    store.allow_photo_reads()
+    if PHOTO_READ_CORS not in store.cors_rules():
+        click.echo(f"The bucket {store.bucket} did not keep the CORS rule: set it in the store's console.", err=True)
+        raise SystemExit(1)
+    click.echo(f"The bucket {store.bucket} now lets any origin GET the signed photo links.")

@@ -21,6 +21,11 @@ from app.storage import VARIANTS, MediaStore, MediaUnavailable, StoredObject, ke
 _clients: dict[tuple, object] = {}
 _lock = threading.Lock()
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# What the phones and browsers need of the bucket: signed GETs from any origin, no credentials. The PWA
+# fetch()es thumbnails to keep them offline, and after the app's cross-origin 302 the request carries
+# `Origin: null`, so no list of the county's origins would match (docs/operations.md, object storage).
+PHOTO_READ_CORS = {"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"],
+                   "ExposeHeaders": ["Content-Length", "Content-Type", "ETag"], "MaxAgeSeconds": 3600}
 
 
 def client_for(endpoint_url: str | None, region: str | None, addressing_style: str = "auto", *,
@@ -120,6 +125,19 @@ class S3Store(MediaStore):
             code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
             raise MediaUnavailable(f"the bucket {self.bucket} is not writable: {code or type(exc).__name__}") from exc
         return f"the bucket {self.bucket} is writable"
+
+    def cors_rules(self) -> list[dict]:
+        """The bucket's CORS rules as the bucket answers them ([] when it has none)."""
+        try:
+            return self.client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
+                return []
+            raise
+
+    def allow_photo_reads(self) -> None:
+        """Put PHOTO_READ_CORS as the bucket's CORS configuration (it replaces any other rule)."""
+        self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [PHOTO_READ_CORS]})
 
     def presigned_url(self, variant: str, sha256: str, *, filename: str | None = None,
                       content_type: str | None = None) -> str | None:

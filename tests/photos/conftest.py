@@ -37,13 +37,13 @@ def s3_server():
     server.start()
     settings = {"MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "xuncha-test",
                 "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path"}
-    from app.storage_s3 import client_for
+    from app.storage_s3 import PHOTO_READ_CORS, client_for
 
     client = client_for(settings["S3_ENDPOINT_URL"], "us-east-1", "path")
     client.create_bucket(Bucket="xuncha-test")
-    # As docs/operations.md asks of a real bucket: the PWA fetch()es thumbnails through the redirect.
-    client.put_bucket_cors(Bucket="xuncha-test", CORSConfiguration={
-        "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
+    # The rule `flask --app wsgi media cors` gives a real bucket: the PWA fetch()es thumbnails through
+    # the redirect (tests/browser/test_pwa_photos_s3.py shows Chromium accepting it).
+    client.put_bucket_cors(Bucket="xuncha-test", CORSConfiguration={"CORSRules": [PHOTO_READ_CORS]})
     yield settings
     server.stop()
     for name, value in saved.items():
