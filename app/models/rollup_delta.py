@@ -15,10 +15,14 @@ from app.models.map_cell import MapCell
 
 
 def _delta_of(table: sa.Table) -> sa.Table:
+    name = f"{table.name}_delta"
     return sa.Table(
-        f"{table.name}_delta", db.metadata,
+        name, db.metadata,
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
         *[sa.Column(column.name, column.type, nullable=False) for column in table.columns],
+        # The rollup's key, not unique: a reader's filter (a map's level and box, a dashboard's days)
+        # finds the pending rows by index when they pile up (a scheduler stopped for a day).
+        sa.Index(f"ix_{name}_key", *[column.name for column in table.primary_key.columns]),
     )
 
 
