@@ -7,7 +7,6 @@ Create Date: 2026-12-01 23:10:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0020'
 down_revision = '0019'
