@@ -31,6 +31,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# These tests use their own SQLite databases (or none), never the run's: the PostgreSQL pass would
+# only repeat them (make test-postgres deselects own_database).
+pytestmark = pytest.mark.own_database
 COPY_SKIPS = {".git", ".venv", "node_modules", "instance", "media", "test-artifacts", ".pytest_cache",
               "__pycache__", "out"}
 PROGRAMS = re.compile(r"^(make|flask|gunicorn|pip3?|python3?|\.venv/bin/\S+)$")

@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# These tests use their own SQLite databases (or none), never the run's: the PostgreSQL pass would
+# only repeat them (make test-postgres deselects own_database).
+pytestmark = pytest.mark.own_database
 NOT_CHECKED = ("static/pwa/vendor/",)  # third-party files, copied as they are published
 # Spelled in parts so that this file, too, names no such place.
 OUTSIDE = "sha" + "red"
