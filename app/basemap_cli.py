@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -19,7 +18,7 @@ def import_basemap(file: str) -> None:
     try:
         with open(file, "rb") as handle:
             collection = basemap.parse(handle.read(basemap.MAX_FILE_BYTES + 1))
-        count = basemap.replace(Actor.system(), current_app.config["MEDIA_ROOT"], collection)
+        count = basemap.replace(Actor.system(), collection)
     except basemap.BaseMapError as error:
         raise click.ClickException(f"{file}: {error}") from None
     db.session.commit()  # the audit entry

@@ -1,7 +1,7 @@
 """Admin page for the offline base map: what it holds, the county's own GeoJSON, back to the seed's."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin.views import _apply, _ip, bp
@@ -14,7 +14,7 @@ from app.services.supervision import basemap
 @bp.get("/basemap")
 @page_auth(Role.ADMIN)
 def basemap_page():
-    return render_template("admin/basemap.html", summary=basemap.summary(current_app.config["MEDIA_ROOT"]),
+    return render_template("admin/basemap.html", summary=basemap.summary(),
                            max_mb=basemap.MAX_FILE_BYTES // (1024 * 1024))
 
 
@@ -32,7 +32,7 @@ def basemap_upload():
             collection = basemap.parse(raw)
         except basemap.BaseMapError as error:
             raise ValidationFailed(str(error), field="file") from None
-        basemap.replace(current_actor(), current_app.config["MEDIA_ROOT"], collection, _ip())
+        basemap.replace(current_actor(), collection, _ip())
 
     return _apply(change, _("Base map imported."), url_for("admin.basemap_page"))
 
@@ -40,5 +40,5 @@ def basemap_upload():
 @bp.post("/basemap/revert")
 @page_auth(Role.ADMIN)
 def basemap_revert():
-    return _apply(lambda: basemap.revert(current_actor(), current_app.config["MEDIA_ROOT"], _ip()),
+    return _apply(lambda: basemap.revert(current_actor(), _ip()),
                   _("The seed's base map is back."), url_for("admin.basemap_page"))

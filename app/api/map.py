@@ -45,7 +45,7 @@ def map_cluster_features():
 def map_config():
     """The tile layers and datum every map uses, and the offline layers drawn without tiles."""
     settings = tiles.usable_settings(current_app.config)
-    return {**settings.as_dict(), "offline_layers": basemap.offline_layers(current_app.config["MEDIA_ROOT"])}
+    return {**settings.as_dict(), "offline_layers": basemap.offline_layers()}
 
 
 @bp.get("/map/base.geojson")
@@ -53,7 +53,7 @@ def map_config():
 def map_base_layers():
     """Main roads and rivers (the seed's or the county's own), in the tiles' datum."""
     datum = _datum()
-    collection = basemap.load(current_app.config["MEDIA_ROOT"])
+    collection = basemap.load()
     return {"type": "FeatureCollection", "datum": datum.name,
             "features": [{"type": "Feature", "geometry": _moved(f["geometry"], datum), "properties": f["properties"]}
                          for f in collection["features"]]}

@@ -10,6 +10,7 @@ from app.models.assessment import (
     VisitResult,
 )
 from app.models.assessment_draw import Draw, DrawPoint
+from app.models.basemap import BaseMap
 from app.models.calendar import CalendarDay, DayKind
 from app.models.device import CaptureNumber, Device
 from app.models.geocode import GeocodeAnswer
@@ -40,7 +41,7 @@ from app.models.user import DeviceToken, Role, User, UserSession
 from app.models.webhook import Webhook, WebhookKind, WebhookMessage
 
 __all__ = [
-    "ApiKey",
+    "ApiKey", "BaseMap",
     "CaptureNumber", "Device",
     "ChecklistItem", "ChecklistVersion", "InspectionPoint", "LocationType", "Outcome", "Visit", "VisitResult",
     "Draw", "DrawPoint",

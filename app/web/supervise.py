@@ -91,7 +91,7 @@ def supervise_map():
         "supervise/map.html", categories=categories, departments=departments, areas=areas,
         statuses=[s.value for s in TicketStatus], args=request.args, days=PERIOD_DAYS,
         status_labels={s.value: str(STATUS_LABELS[s.value]) for s in TicketStatus},
-        tiles={**usable_settings(config).as_dict(), "offline_layers": basemap.offline_layers(config["MEDIA_ROOT"])})
+        tiles={**usable_settings(config).as_dict(), "offline_layers": basemap.offline_layers()})
 
 
 @bp.get("/supervise/ranking")

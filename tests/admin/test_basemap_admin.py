@@ -20,8 +20,8 @@ RIVER = {"type": "FeatureCollection", "features": [
 
 @pytest.fixture
 def media(app, monkeypatch, tmp_path):
-    """A MEDIA_ROOT of this test's own: an import here never leaks into another test."""
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path))
+    """A MEDIA_ROOT of this test's own: the base map must not depend on it (it lives in the database)."""
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "machine-a"))
     return tmp_path
 
 
@@ -39,7 +39,7 @@ def test_an_admin_imports_the_county_base_map_and_goes_back_to_the_seed(media, l
     admin = login(create_user("admin"))
     page = admin.get("/admin/basemap")
     assert page.status_code == 200 and 'data-source="seed"' in page.text
-    seed = basemap.summary(str(media))
+    seed = basemap.summary()
     assert seed.counts["road"] > 0 and seed.counts["river"] > 0
 
     done = _upload(admin, json.dumps(RIVER, ensure_ascii=False).encode())
@@ -54,7 +54,7 @@ def test_an_admin_imports_the_county_base_map_and_goes_back_to_the_seed(media, l
 
     back = admin.post("/admin/basemap/revert", data={"csrf_token": _token(admin)}, follow_redirects=True)
     assert "已恢复为初始底图" in back.text and 'data-source="seed"' in back.text
-    assert not basemap.stored_path(str(media)).exists()
+    assert basemap.stamp() is None
     assert len(reader.get("/api/v1/map/base.geojson").get_json()["features"]) == sum(seed.counts.values())
 
 
@@ -86,7 +86,7 @@ def test_a_bad_file_is_refused_in_words_and_changes_nothing(media, login, create
     answer = _upload(admin, body)
     assert answer.status_code == 200 and words in answer.text, answer.text[-2000:]
     assert 'data-source="seed"' in answer.text
-    assert not basemap.stored_path(str(media)).exists()
+    assert basemap.stamp() is None
 
 
 def test_no_file_is_a_message_and_no_token_is_refused(media, login, create_user):
@@ -95,7 +95,7 @@ def test_no_file_is_a_message_and_no_token_is_refused(media, login, create_user)
     assert "请选择 GeoJSON 文件" in answer.text
     assert admin.post("/admin/basemap", data={"file": (io.BytesIO(b"{}"), "x.json")},
                       content_type="multipart/form-data").status_code == 403  # no CSRF token
-    assert not basemap.stored_path(str(media)).exists()
+    assert basemap.stamp() is None
 
 
 def test_the_page_is_the_admins_alone(media, login, create_user):
@@ -114,4 +114,14 @@ def test_the_cli_refuses_the_same_files(media, runner, tmp_path):
     good.write_text(json.dumps(RIVER), encoding="utf-8")
     result = runner.invoke(args=["basemap", "import", str(good)])
     assert result.exit_code == 0 and "2 features" in result.output
-    assert basemap.summary(str(media)).source == "county"
+    assert basemap.summary().source == "county"
+
+
+def test_another_web_machine_serves_the_imported_map(media, runner, api, create_user, app, monkeypatch, tmp_path):
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps(RIVER), encoding="utf-8")
+    assert runner.invoke(args=["basemap", "import", str(good)]).exit_code == 0
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "machine-b"))  # another machine's own disk
+    drawn = api(create_user("department", "CGZF")).get("/api/v1/map/base.geojson").get_json()["features"]
+    assert [f["properties"]["kind"] for f in drawn] == ["river", "road"]
+    assert not (tmp_path / "machine-a").exists()  # nothing was written to the first machine's disk either

@@ -68,3 +68,31 @@ def test_the_dashboard_rollup_migration_counts_the_tickets_already_there(app):
         db.session.rollback()
         drop_everything()
         upgrade(directory=directory)
+
+
+def test_the_base_map_migration_moves_an_imported_file_into_the_database_and_back(app, tmp_path, monkeypatch):
+    """0021: a county's base map imported before it (a file under MEDIA_ROOT) is kept, both ways."""
+    from app.models import BaseMap
+    from app.services.supervision import basemap
+
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path))
+    legacy = tmp_path / "basemap" / "base.geojson"
+    legacy.parent.mkdir()
+    county = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"kind": "river", '
+              '"name": "富春江"}, "geometry": {"type": "LineString", "coordinates": [[119.9, 29.9], [120.0, 30.0]]}}]}')
+    legacy.write_text(county, encoding="utf-8")
+    directory = str(REPO / "migrations")
+    try:
+        downgrade(directory=directory, revision="0020")
+        upgrade(directory=directory)
+        row = db.session.get(BaseMap, 1)
+        assert (row.geojson, row.features) == (county, 1)
+        assert basemap.summary().source == "county"
+        db.session.rollback()
+
+        legacy.unlink()
+        downgrade(directory=directory, revision="0020")
+        assert legacy.read_text(encoding="utf-8") == county  # the older code reads the file again
+    finally:
+        db.session.rollback()
+        upgrade(directory=directory)

@@ -20,6 +20,7 @@ from shapely.ops import nearest_points
 from app.extensions import db
 from app.jobs.addresses import fill_addresses
 from app.models import AddressSource, Change, Ticket
+from app.services.actor import Actor
 from app.services.reports import addresses, intake, places
 from app.services.supervision import basemap
 from app.timeutil import now_utc
@@ -57,15 +58,14 @@ def test_the_base_maps_named_roads_name_a_place_too(county, report):
 
 @pytest.fixture
 def county_base_map(app):
-    """store(collection): the county's own base map in place of the seed's, for this test only."""
-    path = basemap.stored_path(app.config["MEDIA_ROOT"])
+    """store(collection): the county's own base map in place of the seed's, for this test only
+    (its row goes with the test's other rows)."""
 
     def store(collection: dict) -> None:
-        basemap.store(app.config["MEDIA_ROOT"], collection)
+        basemap.store(collection)
         places.invalidate_cache()
 
     yield store
-    path.unlink(missing_ok=True)
     places.invalidate_cache()
 
 
@@ -92,10 +92,10 @@ def test_an_import_or_a_revert_reaches_the_names_when_the_cache_expires(app, cou
     county_base_map({"type": "FeatureCollection", "features": [
         _line("road", "北山路", (lat - 0.001, lon - 0.01), (lat - 0.001, lon + 0.01))]})
     assert places.offline_name(lat, lon, 300) == "北山乡 · 北山路附近"
-    basemap.store(app.config["MEDIA_ROOT"], {"type": "FeatureCollection", "features": [
+    basemap.store({"type": "FeatureCollection", "features": [
         _line("road", "新村路", (lat - 0.001, lon - 0.01), (lat - 0.001, lon + 0.01))]})
     assert places.offline_name(lat, lon, 300) == "北山乡 · 新村路附近"
-    basemap.stored_path(app.config["MEDIA_ROOT"]).unlink()  # reverted: the seed's roads again
+    basemap.revert(Actor.system())  # the seed's roads again
     assert places.offline_name(lat, lon, 300) == "北山乡"
     assert places.offline_name(*BESIDE_EAST_AVENUE, 300) == "东城街道 · 城东大道附近"
 

@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
@@ -42,7 +41,7 @@ _LATIN_TAIL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef])\s+[\x20-\x7e]*[A-Za
 _CACHE_SECONDS = 30.0  # like the areas: admin edits reach every worker within this time
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, list[_Place], dict[int, str]]] = {}
-_road_cache: dict[str, tuple[int | None, list[_Place]]] = {}  # per MEDIA_ROOT: the base map file's mtime
+_road_cache: dict[str, tuple] = {}  # per database: (the base map's stamp, its roads)
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,7 @@ def invalidate_cache() -> None:
 
 
 def _loaded() -> tuple[list[_Place], dict[int, str]]:
-    media_root = current_app.config["MEDIA_ROOT"]
-    key = f"{db.engine.url}|{media_root}"
+    key = str(db.engine.url)
     with _lock:
         hit = _cache.get(key)
         if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
@@ -84,28 +82,24 @@ def _loaded() -> tuple[list[_Place], dict[int, str]]:
                               .where(InspectionPoint.active).order_by(InspectionPoint.id)).all()
     places = [_Place(short_name(r.name), r.lat, r.lon, r.polygon, shape(r.polygon) if r.polygon else None)
               for r in rows if r.name.strip()]
-    places += _roads(media_root)
+    places += _roads(key)
     names = dict(db.session.execute(sa.select(Area.id, Area.name_zh)).all())
     with _lock:
         _cache[key] = (time.monotonic(), places, names)
     return places, names
 
 
-def _roads(media_root: str) -> list[_Place]:
+def _roads(key: str) -> list[_Place]:
     """The base map's named roads (its rivers name no address), read again only when an admin
     imported or reverted it (a county's file may be megabytes). A base map that cannot be read
     leaves the points alone: the names lose their roads, never their township."""
-    path = basemap.stored_path(media_root)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = None  # the seed's
+    stamp = basemap.stamp()
     with _lock:
-        hit = _road_cache.get(media_root)
+        hit = _road_cache.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     try:
-        features = basemap.load(media_root)["features"]
+        features = basemap.load()["features"]
     except (OSError, ValueError, KeyError, TypeError):
         log.exception("offline place names without the base map's roads")
         return []
@@ -123,7 +117,7 @@ def _roads(media_root: str) -> list[_Place]:
             continue
         roads.append(_Place(name, round(on_it.y, 6), round(on_it.x, 6), geometry, outline))
     with _lock:
-        _road_cache[media_root] = (stamp, roads)
+        _road_cache[key] = (stamp, roads)
     return roads
 
 

@@ -1,26 +1,29 @@
 """The offline base map: the county's main roads and rivers as GeoJSON, drawn when no tile server answers.
 
 The seed ships a synthetic one for the demo county (app/seed_data/basemap.geojson); an admin replaces
-it with the county's own (`flask --app wsgi basemap import FILE`, or the page /admin/basemap), stored
-under MEDIA_ROOT; reverting deletes that file and the seed's shows again.
+it with the county's own (`flask --app wsgi basemap import FILE`, or the page /admin/basemap), kept in
+the database (app/models/basemap.py: every web machine serves the same one); reverting deletes that
+row and the seed's shows again. The parsed map is kept per process until the row changes.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
+import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import InspectionPoint
+from app.models import BaseMap, InspectionPoint
+from app.models.basemap import THE_ONE
 from app.services.accounts import audit
 from app.services.actor import Actor
 from app.text import text_problem
+from app.timeutil import now_utc
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "basemap.geojson"
 KINDS = ("road", "river")
@@ -45,20 +48,34 @@ class BaseMapError(ValueError):
     """A base map file that is not a FeatureCollection of named roads and rivers."""
 
 
-def stored_path(media_root: str) -> Path:
-    return Path(media_root) / "basemap" / "base.geojson"
+_parsed: dict[str, tuple] = {}  # "map" → (the row's stored_at or None for the seed's, the collection)
+_lock = threading.Lock()
 
 
-def load(media_root: str) -> dict:
-    """The county's base map if an admin imported one, else the seed's."""
-    path = stored_path(media_root)
-    return json.loads((path if path.exists() else SEED_FILE).read_text(encoding="utf-8"))
+def stamp() -> datetime | None:
+    """When the county's base map was stored (None: the seed's shows): what caches key on."""
+    return db.session.scalar(sa.select(BaseMap.stored_at).where(BaseMap.id == THE_ONE))
 
 
-def offline_layers(media_root: str) -> list[str]:
+def load() -> dict:
+    """The county's base map if an admin imported one, else the seed's (parsed once per change)."""
+    current = stamp()
+    with _lock:
+        hit = _parsed.get("map")
+    if hit is not None and hit[0] == current:
+        return hit[1]
+    text = (db.session.scalar(sa.select(BaseMap.geojson).where(BaseMap.id == THE_ONE)) if current is not None
+            else None)
+    collection = json.loads(text if text is not None else SEED_FILE.read_text(encoding="utf-8"))
+    with _lock:
+        _parsed["map"] = (current, collection)
+    return collection
+
+
+def offline_layers() -> list[str]:
     """What a map draws without tiles: areas, the base map's layers, and the inspection points once
     the county has any (the names of GET /api/v1/map/config's `offline_layers`)."""
-    names = ["areas", *(f"{kind}s" for kind in kinds(load(media_root)))]
+    names = ["areas", *(f"{kind}s" for kind in kinds(load()))]
     if db.session.scalar(sa.select(InspectionPoint.id).limit(1)) is not None:
         names.append("inspection_points")
     return names
@@ -111,15 +128,17 @@ def _positions_ok(coordinates: object, depth: int) -> bool:
     return all(_positions_ok(part, depth - 1) for part in coordinates)
 
 
-def store(media_root: str, collection: dict) -> int:
-    """Write a validated collection atomically (no half-written file); returns the feature count."""
+def store(collection: dict) -> int:
+    """Keep a validated collection as the county's base map (in the caller's transaction, so a
+    failure stores nothing); returns the feature count."""
     clean = validate(collection)
-    path = stored_path(media_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(clean, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, path)
-    return len(clean["features"])
+    row = db.session.get(BaseMap, THE_ONE) or BaseMap(id=THE_ONE)
+    row.geojson = json.dumps(clean, ensure_ascii=False)
+    row.features = len(clean["features"])
+    row.stored_at = now_utc()
+    db.session.add(row)
+    db.session.flush()
+    return row.features
 
 
 def parse(raw: bytes) -> dict:
@@ -133,29 +152,28 @@ def parse(raw: bytes) -> dict:
     return validate(collection)
 
 
-def replace(actor: Actor, media_root: str, collection: dict, ip: str | None = None) -> int:
+def replace(actor: Actor, collection: dict, ip: str | None = None) -> int:
     """An admin's import: store it and keep an audit entry; returns the feature count."""
-    count = store(media_root, collection)
+    count = store(collection)
     audit.record(actor, "basemap.import", "basemap", "county", {"features": count}, ip)
     return count
 
 
-def revert(actor: Actor, media_root: str, ip: str | None = None) -> bool:
+def revert(actor: Actor, ip: str | None = None) -> bool:
     """Back to the seed's base map; False when the seed's was showing already."""
-    path = stored_path(media_root)
-    if not path.exists():
+    row = db.session.get(BaseMap, THE_ONE)
+    if row is None:
         return False
-    path.unlink()
+    db.session.delete(row)
     audit.record(actor, "basemap.revert", "basemap", "county", {}, ip)
     return True
 
 
-def summary(media_root: str) -> Summary:
-    path = stored_path(media_root)
-    collection = load(media_root)
+def summary() -> Summary:
+    stored_at = stamp()
+    collection = load()
     counts = {kind: 0 for kind in KINDS}
     for feature in collection["features"]:
         counts[feature["properties"]["kind"]] += 1
     named = sum(1 for feature in collection["features"] if feature["properties"].get("name"))
-    stored_at = datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.exists() else None
-    return Summary("county" if path.exists() else "seed", counts, named, stored_at)
+    return Summary("county" if stored_at is not None else "seed", counts, named, stored_at)
