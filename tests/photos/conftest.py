@@ -91,7 +91,7 @@ def presigned_redirects():
 @pytest.fixture(autouse=True)
 def media_root(app, tmp_path, request) -> Path:
     """Every photo test starts with an empty media folder, and with MEDIA_BACKEND=s3 in the
-    environment with an empty place in the local S3 server instead (MEDIA_ROOT still holds the basemap)."""
+    environment with an empty place in the local S3 server instead."""
     previous = app.config["MEDIA_ROOT"]
     app.config["MEDIA_ROOT"] = str(tmp_path / "media")
     if os.environ.get("MEDIA_BACKEND") == "s3":
