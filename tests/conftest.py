@@ -121,17 +121,22 @@ def _truncate(tables: list[str], attempts: int = 5) -> None:
     DELETE, children first, in one transaction: on tables of a few rows it takes about 1 ms where a
     TRUNCATE of every table takes about 70 ms (new files for each table, synced at commit), which over
     the suite's two thousand tests was minutes. A browser test's live server may still be answering
-    the page's last requests (a PWA refreshes its caches after each sync): PostgreSQL may then pick
-    this transaction as a deadlock's victim, and it is simply tried again once those requests are done."""
+    the page's last requests (a PWA refreshes its caches after each sync). So the transaction first
+    locks every table, as TRUNCATE did: it waits for those requests, and none can insert a row between
+    two DELETEs (a row whose parent is then deleted breaks a foreign key). PostgreSQL may pick this
+    transaction as a deadlock's victim; it is then simply tried again once those requests are done."""
+    names = ", ".join(f'"{t}"' for t in tables)
     for attempt in range(attempts):
         try:
             with db.engine.begin() as conn:
                 restarts = [f"setval('{name}', 1, false)" for name in _owned_sequences(conn)]
-                conn.exec_driver_sql("; ".join([*(f'DELETE FROM "{t}"' for t in tables),
+                conn.exec_driver_sql("; ".join([f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE",
+                                                *(f'DELETE FROM "{t}"' for t in tables),
                                                 f"SELECT {', '.join(restarts)}" if restarts else "SELECT 1"]))
             return
-        except sa.exc.OperationalError as error:
-            if "deadlock" not in str(error).lower() or attempt == attempts - 1:
+        except (sa.exc.OperationalError, sa.exc.IntegrityError) as error:
+            retryable = "deadlock" in str(error).lower() or isinstance(error, sa.exc.IntegrityError)
+            if not retryable or attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
 
