@@ -130,12 +130,14 @@ def _truncate(tables: list[str], attempts: int = 5) -> None:
         try:
             with db.engine.begin() as conn:
                 restarts = [f"setval('{name}', 1, false)" for name in _owned_sequences(conn)]
-                conn.exec_driver_sql("; ".join([f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE",
+                conn.exec_driver_sql("; ".join(["SET LOCAL lock_timeout = '30s'",  # a held lock fails, never hangs
+                                                f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE",
                                                 *(f'DELETE FROM "{t}"' for t in tables),
                                                 f"SELECT {', '.join(restarts)}" if restarts else "SELECT 1"]))
             return
         except (sa.exc.OperationalError, sa.exc.IntegrityError) as error:
-            retryable = "deadlock" in str(error).lower() or isinstance(error, sa.exc.IntegrityError)
+            message = str(error).lower()
+            retryable = "deadlock" in message or "lock timeout" in message or isinstance(error, sa.exc.IntegrityError)
             if not retryable or attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
