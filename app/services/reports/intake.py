@@ -283,7 +283,8 @@ def open_ticket(category: Category, report: IncomingReport, actor: Actor, now: d
     log_event(ticket, actor, "report", None, TicketStatus.REPORTED, note=report.description,
               photos=list(report.photos), at=now)
     if decision.department_id is not None:
-        assign_to(ticket, decision.department_id, now)
+        with db.session.no_autoflush:  # the SLA's calendar query must not INSERT the ticket only to UPDATE it
+            assign_to(ticket, decision.department_id, now)
         log_event(ticket, None, "assign", TicketStatus.REPORTED, TicketStatus.ASSIGNED, at=now,
                   data={"department_id": decision.department_id, "rule": decision.rule})
     db.session.flush()
