@@ -270,6 +270,7 @@ class Client:
         self.derivatives_seen: set[str] = set()
         self.busy_answers = 0  # PUTs answered 503 busy and sent again (counted in the answer's time)
         self.cursor = 0  # the change feed's cursor, kept from answer to answer as the PWA does
+        self.last_put_s = self.last_sync_s = 0.0  # the two parts of the last report's answer
 
     def report(self, data: bytes) -> tuple[str, float, float]:
         """(sha256, seconds PUT + sync, the perf_counter time of the sync's answer)."""
@@ -291,8 +292,10 @@ class Client:
         if put.status_code != 201:
             raise Failed(f"PUT {put.status_code}: {put.text[:300]}")
         self.derivatives_seen.add(str(put.json().get("derivatives", "made before the answer")))
+        put_answered = time.perf_counter()
         sync = self.session.post(f"{self.base}/api/v1/sync", json=body, timeout=(5, 120))
         answered = time.perf_counter()
+        self.last_put_s, self.last_sync_s = put_answered - started, answered - put_answered
         if sync.status_code != 200 or sync.json()["results"][0]["status"] not in ("created", "linked"):
             raise Failed(f"sync {sync.status_code}: {sync.text[:300]}")
         self.cursor = sync.json()["cursor"]
@@ -385,7 +388,7 @@ def one_at_a_time(server: Server, client: Client, photos: Photos, count: int, wa
 
     Also the CPU time of both: the bare pipeline's in this process, the server's (web workers and task
     worker, from the PUT until the thumbnail is served) per report."""
-    bare, answer, thumb, cpu_bare, cpu_server = [], [], [], [], []
+    bare, answer, thumb, cpu_bare, cpu_server, put, sync = [], [], [], [], [], [], []
     for _ in range(count):
         data = photos.next()
         bare.append(bare_work(data))
@@ -393,13 +396,15 @@ def one_at_a_time(server: Server, client: Client, photos: Photos, count: int, wa
         cpu_started = server.cpu_s()
         sha, seconds, answered = client.report(data)
         answer.append(seconds)
+        put.append(client.last_put_s)
+        sync.append(client.last_sync_s)
         watcher.add(sha, client, answered)
         if not watcher.wait(sha):
             raise Failed(f"thumbnail of {sha} not served within 120 s")
         thumb.append(watcher.waits[-1])
         cpu_server.append(server.cpu_s() - cpu_started)
     return {"bare": statistics.median(bare), "answer": statistics.median(answer), "thumb": statistics.median(thumb),
-            "bare_cpu": statistics.mean(cpu_bare), "server_cpu": statistics.mean(cpu_server)}
+            "put": statistics.median(put), "sync": statistics.median(sync), "bare_cpu": statistics.mean(cpu_bare), "server_cpu": statistics.mean(cpu_server)}
 
 
 def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clients: int, duration_s: float,
@@ -485,7 +490,8 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
             watcher.close()
             print(f"one phone at a time, {args.sequential} reports: answer (PUT + sync) {seq['answer'] * 1000:.0f} ms, "
                   f"bare pipeline {seq['bare'] * 1000:.0f} ms -> {seq['answer'] / seq['bare']:.2f} x "
-                  f"(budget <= {LATENCY_BUDGET}); thumbnail {seq['thumb'] * 1000:.0f} ms after the answer; "
+                  f"(budget <= {LATENCY_BUDGET}; PUT {seq['put'] * 1000:.0f} ms, sync {seq['sync'] * 1000:.0f} ms, "
+                  f"medians); thumbnail {seq['thumb'] * 1000:.0f} ms after the answer; "
                   f"{derivatives_mode(single)}; CPU per report: server {seq['server_cpu'] * 1000:.0f} ms "
                   f"(everything, derivatives too), bare {seq['bare_cpu'] * 1000:.0f} ms; the server idle "
                   f"uses {idle_cpu * 1000:.0f} ms CPU a second", flush=True)
