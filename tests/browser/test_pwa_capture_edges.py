@@ -59,8 +59,15 @@ def test_a_full_phone_shows_the_quota_error_and_keeps_the_form(phone, inspector_
     phone.screenshot("capture-quota-error")
 
     page.evaluate("globalThis.storageFull = false")  # the inspector freed some space: saving again works
+    # Offline, so the saved report stays in the outbox to be counted (online it may be sent at once).
+    phone.context.set_offline(True)
     phone.save_capture()
     assert phone.waiting() == 1
+    # And it reaches the server once, whole: the live server is also done with it before the test ends.
+    phone.context.set_offline(False)
+    phone.sync_until_empty()
+    ticket = only_ticket()
+    assert ticket.description == "存储已满时的描述"
     assert phone.errors == []
 
 
