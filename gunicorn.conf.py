@@ -63,3 +63,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+
+def post_worker_init(worker):
+    """Once the app is loaded in a worker: its startup objects leave the collector's reach (app/ops/gc_freeze.py)."""
+    from app.ops.gc_freeze import freeze_startup_objects
+
+    freeze_startup_objects()

@@ -12,6 +12,7 @@ import threading
 import click
 from flask import current_app
 
+from app.ops.gc_freeze import freeze_startup_objects
 from app.ops.logging import configure_process
 from app.tasks.queue import queue
 
@@ -43,6 +44,7 @@ def worker_command(workers: int | None) -> None:
 
     threading.Thread(target=heartbeat, name="worker-heartbeat", daemon=True).start()
     log.info("worker starting on the %s queue %s", app.config["TASK_QUEUE"], tasks.huey.name)
+    freeze_startup_objects()  # loaded for good: no full collection walks it between two photos
     try:
         consumer.run()
     finally:
