@@ -5,6 +5,7 @@ derivative task, each on a phone-like 12 MP JPEG as bench/ingest.py sends it, in
     python bench/profile_sync.py --db postgresql        # BENCH_PG_URL (its schema replaced)
     python bench/profile_sync.py --phase sync --top 40 --sort tottime
     python bench/profile_sync.py --no-profile           # CPU ms only (cProfile adds its own cost)
+    python bench/profile_sync.py --db postgresql --phase sync --no-profile --sql-times   # time in each statement
 
 CPU time (this process, time.process_time) rather than wall time: load from elsewhere on the
 machine hardly changes it. For each phase (put, sync, task) --warm unmeasured rounds run first,
@@ -58,6 +59,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one report per phase")
+    parser.add_argument("--sql-times", action="store_true",
+                        help="wall ms per statement (sent to answered), summed per report, slowest first")
     parser.add_argument("--dump", metavar="PREFIX", help="also write each profile to PREFIX-<phase>.pstats")
     args = parser.parse_args()
 
@@ -98,8 +101,22 @@ def main() -> int:
             text = " ".join(statement.split())
             logged.append(text if len(text) <= 300 else f"{text[:150]} … {text[-150:]}")
 
+    timing = {"on": False, "started": 0.0}
+    spent: dict[str, list[float]] = {}  # statement's start → wall seconds of each run, while timing
+
+    def started(*_args) -> None:
+        timing["started"] = time.perf_counter()
+
+    def finished(_conn, _cursor, statement, *_args) -> None:
+        if timing["on"]:
+            key = " ".join(statement.split())[:110]
+            spent.setdefault(key, []).append(time.perf_counter() - timing["started"])
+
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", count)
+        if args.sql_times:
+            sa.event.listen(db.engine, "before_cursor_execute", started)
+            sa.event.listen(db.engine, "after_cursor_execute", finished)
         tasks = app.extensions["tasks"]
 
     def put(n: int) -> None:
@@ -132,6 +149,8 @@ def main() -> int:
         for n in range(args.warm):
             step(n)
         statements[0] = 0
+        spent.clear()
+        timing["on"] = args.sql_times and phase in wanted
         profiler = cProfile.Profile() if phase in wanted and not args.no_profile else None
         cpu, wall, per_report = time.process_time(), time.perf_counter(), []
         if profiler:
@@ -145,6 +164,13 @@ def main() -> int:
         if profiler:
             profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if timing["on"]:
+            timing["on"] = False
+            rows = sorted(spent.items(), key=lambda item: -sum(item[1]))
+            total_ms = sum(sum(times) for times in spent.values()) / args.reports * 1000
+            print(f"--- {phase}: {total_ms:.1f} ms per report in statements (sent to answered) ---")
+            for text, times in rows:
+                print(f"{sum(times) / args.reports * 1000:6.2f} ms  x{len(times) / args.reports:.1f}  {text}")
         if logged is not None:
             print(f"--- {phase}: {len(logged)} SQL statements of one report ---", *logged, sep="\n")
             logged = None
