@@ -84,7 +84,8 @@ def run(name: str, quick: bool, timeout_s: float) -> dict:
     seconds = time.perf_counter() - started
     result = {"bench": name, "code": code, "seconds": seconds, "metrics": [], "tail": lines[-15:],
               "date": f"{date:%Y-%m-%d %H:%M}",  # load averages: others' work on the machine skews every figure
-              "load_before": load_before, "load_after": os.getloadavg()[0], "commit": _commit()}
+              "load_before": load_before, "load_after": os.getloadavg()[0], "commit": _commit(),
+              "machine": machine()}  # with --only, the table may hold runs from several machines
     for line in reversed(lines):
         parsed = _json_line(line)
         if parsed is not None and parsed.get("bench"):
@@ -198,8 +199,12 @@ def write_results(results: list[dict], quick: bool, machine_line: str) -> bool:
                 baseline = f"{_number(metric['baseline'])} {unit} ({metric.get('baseline_name', 'baseline')})"
             rows.append(f"| {result['bench']} | {metric['name']} | {_number(metric.get('value'))} {unit} | "
                         f"{baseline} | {_number(ratio)} | {_budget(metric)} | {verdict} |")
+    for r in results:
+        r.setdefault("machine", machine_line)  # a result from before machines were kept per run
+    machines = sorted({r["machine"] for r in results}, key=[r["machine"] for r in results].index)
     runs = [f"- `{r['bench']}`: {r['date']}, {r['seconds'] / 60:.1f} min, load average {r['load_before']:.1f} "
             f"at its start and {r['load_after']:.1f} at its end, "
+            + (f"on machine {machines.index(r['machine']) + 1}, " if len(machines) > 1 else "")
             + (f"code at {r['commit']}, " if r.get("commit") else "")
             + ("ok" if r["code"] == 0 and r["metrics"] else f"**exit code {r['code']}**"
                + ("" if r["metrics"] else ", no JSON result line")) for r in results]
@@ -214,7 +219,9 @@ def write_results(results: list[dict], quick: bool, machine_line: str) -> bool:
         f"Written by `make bench` (`bench/run_all.py`){mode}.",
         "",
         f"- Date: {_dates(results)} (local time of the machine; each benchmark's start under Runs)",
-        f"- Machine: {machine_line}",
+        *([f"- Machine: {machines[0]}"] if len(machines) == 1 else
+          ["- Machines (each run under Runs says which; compare only ratios across them):",
+           *(f"  {n}. {m}" for n, m in enumerate(machines, 1))]),
         "- Ratio: measured / baseline where the budget is relative to a baseline measured in the same run,",
         "  otherwise measured / budget (≤ 1 meets a \"≤\" budget, ≥ 1 a \"≥\" one).",
         "",
@@ -241,7 +248,7 @@ def merged(new: list[dict], quick: bool) -> list[dict]:
     if RAW.exists():
         saved = json.loads(RAW.read_text(encoding="utf-8"))
         if saved.get("quick") == quick:
-            earlier = {r["bench"]: r for r in saved["results"]}
+            earlier = {r["bench"]: {"machine": saved.get("machine"), **r} for r in saved["results"]}
     earlier.update({r["bench"]: r for r in new})
     return [earlier[name] for name in benchmarks() if name in earlier]
 
