@@ -39,11 +39,16 @@ class Runner:
         self.ensure_started()
         self.wake.set()
 
+    def _still_on(self) -> bool:
+        return self.app.extensions.get("tasks_in_web") is self and enabled(self.app)
+
     def _loop(self) -> None:
         poll_s = self.app.config["TASK_IN_WEB_POLL_S"]
-        while self.app.extensions.get("tasks_in_web") is self and enabled(self.app):
+        while self._still_on():
             self.wake.wait(timeout=poll_s)
             self.wake.clear()
+            if not self._still_on():
+                return  # replaced or turned off while it slept: it must not drain a queue that is not its own
             try:
                 with self.app.app_context():
                     tasks = self.app.extensions["tasks"]

@@ -231,6 +231,24 @@ def test_with_no_worker_the_web_process_makes_the_thumbnails_after_its_answer(ap
     assert app.extensions["tasks_in_web"].ran == 1
 
 
+def test_a_web_runner_that_was_replaced_never_drains_the_queue_that_replaced_its_own(app, monkeypatch, tmp_path):
+    """Its thread may be asleep when the app's queue changes (a test's ends, a reconfigured app): woken,
+    it stops, and a task of the new queue waits for whoever runs that one."""
+    from app.tasks import in_web
+    from app.tasks.photos import KIND
+
+    _use_queue(app, monkeypatch, backend="embedded", url=str(tmp_path / "old.sqlite3"), in_web="auto")
+    old = in_web.runner(app)
+    old.ensure_started()
+    assert old.thread.is_alive()
+    tasks = _use_queue(app, monkeypatch, backend="embedded", url=str(tmp_path / "new.sqlite3"))  # in_web off
+    tasks.enqueue(KIND, "0" * 64)
+    old.wake.set()
+    old.thread.join(timeout=10)
+    assert not old.thread.is_alive()
+    assert (old.ran, tasks.counts()["queued"]) == (0, 1)
+
+
 def _worker(app, tasks, media_root) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MEDIA_ROOT": str(media_root),
            "TASK_QUEUE": "redis", "TASK_QUEUE_URL": REDIS_URL, "TASK_QUEUE_NAME": tasks.huey.name,
