@@ -65,7 +65,6 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
-
 def post_worker_init(worker):
     """Once the app is loaded in a worker: its startup objects leave the collector's reach (app/ops/gc_freeze.py)."""
     from app.ops.gc_freeze import freeze_startup_objects
