@@ -406,7 +406,8 @@ def one_at_a_time(server: Server, client: Client, photos: Photos, count: int, wa
         thumb.append(watcher.waits[-1])
         cpu_server.append(server.cpu_s() - cpu_started)
     return {"bare": statistics.median(bare), "answer": statistics.median(answer), "thumb": statistics.median(thumb),
-            "put": statistics.median(put), "sync": statistics.median(sync), "bare_cpu": statistics.mean(cpu_bare), "server_cpu": statistics.mean(cpu_server)}
+            "put": statistics.median(put), "sync": statistics.median(sync),
+            "bare_cpu": statistics.mean(cpu_bare), "server_cpu": statistics.mean(cpu_server)}
 
 
 def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clients: int, duration_s: float,
