@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Photo, Ticket
+from app.models import Photo, Ticket, TicketEvent
+from app.services import change_feed
 from app.services.actor import Actor
 from app.services.photos.store import store_photo
 from app.services.tickets.transitions import ActionInput, transition
 from app.timeutil import now_utc
 from tests.factories import SEAT, actor_of
 from tests.photos.conftest import jpeg_bytes
-from tests.sync.conftest import report_json
+from tests.sync.conftest import report_json, spread
 
 
 def tickets_in(answer: dict) -> dict[int, dict]:
@@ -163,3 +165,47 @@ def test_an_area_re_inspector_gets_the_tasks_photos_only_while_it_is_a_task(app,
         assert neighbour.get(seen["photos"][0]["thumbnail_url"]).status_code == 404
     finally:
         app.config["RECHECK_BY"] = "reporter"
+
+
+def test_the_last_note_is_the_latest_status_change_by_order_of_arrival(phone, story):
+    """A note that moves nothing does not replace it; a back-dated move that arrived last does."""
+    ticket_id = story["ticket_id"]
+    db.session.add(TicketEvent(ticket_id=ticket_id, action="repeat", from_status="resolved", to_status="resolved",
+                               note="又看到一次"))
+    db.session.commit()
+    assert tickets_in(phone.sync())[ticket_id]["last_note"] == "已清理完毕"
+    db.session.add(TicketEvent(ticket_id=ticket_id, action="reopen", from_status="resolved", to_status="reopened",
+                               note="复查未通过", at=now_utc() - timedelta(days=2)))
+    db.session.commit()
+    ticket = tickets_in(phone.sync())[ticket_id]
+    assert ticket["last_note"] == "复查未通过"
+    assert ticket["events"][0]["note"] == "复查未通过"  # the history is still in the order of `at`
+
+
+def test_the_feed_reads_a_page_of_tickets_in_the_same_number_of_statements_as_one(phone, inspector):
+    actor = Actor.of(inspector)
+    phone.sync(reports=[report_json()])
+    one = count_statements(lambda: change_feed.changes_since(0, actor, limit=100))
+    phone.sync(reports=[report_json(lat=lat, lon=lon) for lat, lon in spread(6)[1:]])
+    feed = change_feed.changes_since(0, actor, limit=100)
+    assert len([c for c in feed.changes if c["kind"] == "ticket"]) == 6
+    assert all(c["ticket"]["client_ids"] and c["ticket"]["mine"] for c in feed.changes if c["kind"] == "ticket")
+    # The head, the tickets, their events, photos and the actor's reports; the categories and their
+    # departments (every category is new at cursor 0); SQLite's BEGIN.
+    assert count_statements(lambda: change_feed.changes_since(0, actor, limit=100)) == one <= 8
+
+
+def count_statements(call) -> int:
+    """Statements `call` sends, in a transaction of its own (SQLite's BEGIN counts as one)."""
+    db.session.rollback()
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)

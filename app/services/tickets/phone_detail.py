@@ -7,6 +7,8 @@ The feed only sends tickets the actor follows, so nothing here checks access aga
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -20,17 +22,23 @@ _READY = "ready"
 
 
 def details(ticket_ids: list[int], actor: Actor) -> dict[int, dict]:
-    """For each ticket id: `events`, `return_note`, `photos` and `own_captured_at`."""
-    out = {ticket_id: {"events": [], "return_note": "", "photos": [], "own_captured_at": None}
+    """For each ticket id: `events`, `last_note`, `return_note`, `photos`, `client_ids` (of `actor`'s
+    reports on it) and `own_captured_at` (the earliest of them). Three queries for any number of tickets."""
+    out = {ticket_id: {"events": [], "last_note": "", "return_note": "", "photos": [], "client_ids": [],
+                       "own_captured_at": None}
            for ticket_id in ticket_ids}
     if not ticket_ids:
         return out
+    last_change: dict[int, int] = {}  # ticket id → id of its latest status change (its note is `last_note`)
     for event in db.session.scalars(sa.select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids))
                                     .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)):
         entry = out[event.ticket_id]
         entry["events"].append(event_out(event))
         if event.action == "return":  # the department's reason for handing the ticket back (the latest)
             entry["return_note"] = event.note
+        if _changes_status(event) and event.id > last_change.get(event.ticket_id, 0):
+            last_change[event.ticket_id] = event.id  # by id, not by `at`: an offline action may be back-dated
+            entry["last_note"] = event.note
     rows = db.session.execute(
         sa.select(TicketPhoto.ticket_id, TicketPhoto.kind, TicketPhoto.added_at, Photo.sha256, Photo.status,
                   Photo.derivatives)
@@ -40,13 +48,22 @@ def details(ticket_ids: list[int], actor: Actor) -> dict[int, dict]:
     for ticket_id, kind, added_at, sha, status, made in rows:
         out[ticket_id]["photos"].append(photo_out(sha, kind.value, added_at, status if made == _READY else made))
     if actor.user_id is not None:
-        captured = db.session.execute(
-            sa.select(Report.ticket_id, sa.func.min(Report.captured_at))
-            .where(Report.ticket_id.in_(ticket_ids), Report.reporter_id == actor.user_id)
-            .group_by(Report.ticket_id))
-        for ticket_id, at in captured:
-            out[ticket_id]["own_captured_at"] = iso(at)
+        earliest: dict[int, datetime] = {}
+        for ticket_id, client_id, captured_at in db.session.execute(
+                sa.select(Report.ticket_id, Report.client_id, Report.captured_at)
+                .where(Report.ticket_id.in_(ticket_ids), Report.reporter_id == actor.user_id)):
+            out[ticket_id]["client_ids"].append(client_id)
+            if captured_at is not None and (ticket_id not in earliest or captured_at < earliest[ticket_id]):
+                earliest[ticket_id] = captured_at
+        for ticket_id, entry in out.items():
+            entry["client_ids"].sort()
+            entry["own_captured_at"] = iso(earliest.get(ticket_id))
     return out
+
+
+def _changes_status(event: TicketEvent) -> bool:
+    """A move from one status to another (not the first report, not a note or a repeat)."""
+    return event.from_status is not None and event.to_status is not None and event.from_status != event.to_status
 
 
 def event_out(event: TicketEvent) -> dict:
