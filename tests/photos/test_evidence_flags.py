@@ -178,3 +178,27 @@ def test_flags_on_the_ticket_page_for_supervisors_only(role, sees, flagged_ticke
     page = browser.get(f"/tickets/{ticket.id}?lang=en").text
     assert ("evidence-flags" in page) == sees
     assert ("m from the ticket&#39;s location (limit 200 m)" in page) == sees
+
+
+def test_a_new_ticket_is_flagged_without_reading_flags_or_photos_it_cannot_have_yet(report, create_photo):
+    """Its photos are checked for what they say themselves (here GPS far away); there is nothing to
+    compare them with, so intake sends no query for the ticket's flags or other photos (issue 20)."""
+    import sqlalchemy as sa
+
+    photo = create_photo(exif_lat=SEAT[0] + 500 / 111_000, exif_lon=SEAT[1])
+    sent = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        ticket = report(at=SEAT, photos=[photo.sha256]).ticket
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert _codes(ticket) == ["gps_far"]
+    reads = [s for s in sent if s.startswith("SELECT")]
+    assert not [s for s in reads if "FROM evidence_flag" in s]
+    # (Whether the reporter may use the photo looks at ticket_photo inside an EXISTS: that one stays.)
+    assert not [s for s in reads if s.startswith("SELECT ticket_photo.") or "WHERE ticket_photo.ticket_id =" in s]
+    assert any(s.startswith("INSERT INTO evidence_flag") for s in sent)

@@ -28,12 +28,13 @@ def missing_photos(hashes, actor: Actor) -> list[str]:
 
 
 def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor, *,
-                  captured_at: datetime | None = None, checked: bool = False) -> None:
+                  captured_at: datetime | None = None, checked: bool = False, new_ticket: bool = False) -> None:
     """Link photos to a ticket and flag doubtful evidence; each must be one `actor` may use, which
     the uploader of its bytes may (else 422 `missing_photos`, as if never uploaded).
 
     `captured_at`: when the photos should have been taken (the report's capture time; default now).
-    `checked`: the caller found none missing (`missing_photos`) in this same transaction."""
+    `checked`: the caller found none missing (`missing_photos`) in this same transaction.
+    `new_ticket`: the ticket was made in this transaction, so it has no photos or flags to read yet."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return
@@ -41,10 +42,10 @@ def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Act
     if missing:
         raise ValidationFailed(_("Upload these photos first."), field="photos", code="missing_photos",
                                missing=missing)
-    existing = set(db.session.scalars(sa.select(TicketPhoto.photo_sha256).where(
+    existing = set() if new_ticket else set(db.session.scalars(sa.select(TicketPhoto.photo_sha256).where(
         TicketPhoto.ticket_id == ticket.id, TicketPhoto.kind == kind)))
     added = [sha for sha in hashes if sha not in existing]
     for sha in added:
         db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=sha, kind=kind,
                                    added_by_id=actor.user_id))
-    evidence.check_new_photos(ticket, added, kind, captured_at or now_utc())
+    evidence.check_new_photos(ticket, added, kind, captured_at or now_utc(), new_ticket=new_ticket)

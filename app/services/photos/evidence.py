@@ -26,21 +26,23 @@ OUTSIDE_COUNTY = "outside_county"
 RECHECK_IS_AFTER = "recheck_is_after"  # the re-inspection photo is the department's after photo again
 
 
-def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, captured_at: datetime) -> None:
+def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, captured_at: datetime, *,
+                     new_ticket: bool = False) -> None:
     """Flag photos that just joined `ticket` as `kind`.
 
     `captured_at` is when the photos should have been taken: the report's capture time for
-    before photos, the time of the action for after and re-inspection photos.
+    before photos, the time of the action for after and re-inspection photos. `new_ticket`: made
+    in this transaction, it has no flags and no other photos to compare with yet (nothing to read).
     """
     if not hashes:
         return
     photos = db.session.scalars(sa.select(Photo).where(Photo.sha256.in_(hashes))).all()
-    existing = flags_for(ticket)
+    existing = [] if new_ticket else flags_for(ticket)
     seen = {(f.photo_sha256, f.kind, f.code) for f in existing}
     ticket_outside_flagged = any(f.code == OUTSIDE_COUNTY and f.details.get("source") == "ticket"
                                  for f in existing)
     for photo in photos:
-        for code, details in _findings(ticket, photo, kind, captured_at):
+        for code, details in _findings(ticket, photo, kind, captured_at, compare=not new_ticket):
             if code == OUTSIDE_COUNTY and details["source"] == "ticket":
                 if ticket_outside_flagged:
                     continue  # the ticket's own location: one flag per ticket, not one per photo
@@ -72,7 +74,8 @@ def flags_for(ticket: Ticket) -> list[EvidenceFlag]:
         sa.select(EvidenceFlag).where(EvidenceFlag.ticket_id == ticket.id).order_by(EvidenceFlag.id)))
 
 
-def _findings(ticket: Ticket, photo: Photo, kind: PhotoKind, captured_at: datetime) -> Iterator[tuple[str, dict]]:
+def _findings(ticket: Ticket, photo: Photo, kind: PhotoKind, captured_at: datetime, *,
+              compare: bool = True) -> Iterator[tuple[str, dict]]:
     config = current_app.config
     if photo.exif_lat is not None and photo.exif_lon is not None:
         distance = geo.distance_m((photo.exif_lat, photo.exif_lon), (ticket.lat, ticket.lon))
@@ -88,10 +91,10 @@ def _findings(ticket: Ticket, photo: Photo, kind: PhotoKind, captured_at: dateti
             yield AFTER_PREDATES_TICKET, {"taken_at": iso(photo.exif_taken_at),
                                           "ticket_captured_at": iso(ticket.captured_at)}
 
-    reused = _reused_with(ticket, photo, kind)
+    reused = _reused_with(ticket, photo, kind) if compare else None  # `compare`: the ticket has other photos
     if reused is not None:
         yield REUSED_PHOTO, reused
-    if kind == PhotoKind.RECHECK:
+    if kind == PhotoKind.RECHECK and compare:
         again = _similar_to(ticket, photo, [PhotoKind.AFTER])
         if again is not None:
             yield RECHECK_IS_AFTER, again

@@ -262,7 +262,7 @@ def _record(report: IncomingReport, category: Category, actor: Actor, now: datet
     ))
     db.session.flush()
     attach_photos(ticket, list(report.photos), PhotoKind.BEFORE, actor, captured_at=report.captured_at,
-                  checked=True)  # receive() found none missing, in this transaction
+                  checked=True, new_ticket=repeat_of is None)  # receive() found none missing, in this transaction
     db.session.flush()
     return ticket, repeat_of is not None
 
