@@ -238,3 +238,27 @@ def test_twenty_concurrent_identical_uploads_store_one_file_and_one_row(app, api
     assert [p for p in _files(media) if p.parts[0] == "originals"] == [
         PurePosixPath("originals", sha[:2], sha[2:4], sha)]
     assert not [p for p in _files(media) if p.name.endswith(".tmp")]
+
+
+def test_a_new_photo_is_stored_in_one_insert_per_row_and_no_read_back(inspector_client, upload, make_jpeg):
+    """The upload's answer waits on each round trip (issue 20): the photo row is inserted and read
+    back by one INSERT … RETURNING."""
+    sent = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        data = make_jpeg(gps=(29.975, 119.95), taken_at="2026:03:04 09:10:11", model="Phone")
+        resp = upload(inspector_client, data)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert resp.status_code == 201
+    assert db.session.get(Photo, resp.json["sha256"]).exif_lat == pytest.approx(29.975, abs=1e-4)
+    inserts = [i for i, s in enumerate(sent) if s.startswith("INSERT INTO photo ")]
+    uploader = [i for i, s in enumerate(sent) if s.startswith("INSERT INTO photo_upload")]
+    assert len(inserts) == 1 and "RETURNING" in sent[inserts[0]] and len(uploader) == 1
+    # Nothing between the row and its uploader: the row is not read back. (The backlog check
+    # before, and the task that TestConfig runs at the commit after, read it on their own.)
+    assert uploader[0] == inserts[0] + 1

@@ -124,8 +124,10 @@ def store_photo(data: bytes, declared_sha256: str | None, content_type: str | No
             return known, False
 
     inspected = imaging.inspect(data, photo_limits())
-    created = _insert_once(_row(sha256, data, inspected, actor))
-    photo = db.session.get(Photo, sha256)
+    photo = _insert_once(_row(sha256, data, inspected, actor))
+    created = photo is not None
+    if photo is None:
+        photo = db.session.get(Photo, sha256)
     if created or photo.status != READY or not store.exists("original", sha256):
         # A row that outlived its files is repaired; it names them, so they are never removed here.
         _write_original(store, sha256, data, undo_on_failure=created)
@@ -169,11 +171,13 @@ def _row(sha256: str, data: bytes, inspected: imaging.Inspected, actor: Actor | 
     )
 
 
-def _insert_once(row: dict) -> bool:
-    """Insert the row unless one exists; True if this call inserted it (and holds it until commit)."""
-    # False: a concurrent upload of the same bytes won (this waited for its commit), or the row
+def _insert_once(row: dict) -> Photo | None:
+    """Insert the row unless one exists; the new Photo if this call inserted it (and holds it until
+    commit), read back by the INSERT itself (RETURNING): no second statement to load it."""
+    # None: a concurrent upload of the same bytes won (this waited for its commit), or the row
     # outlived its files.
-    return _insert_ignoring_duplicates(Photo, **row)
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    return db.session.scalars(insert(Photo).values(**row).on_conflict_do_nothing().returning(Photo)).first()
 
 
 def _write_original(store: MediaStore, sha256: str, data: bytes, *, undo_on_failure: bool) -> None:
