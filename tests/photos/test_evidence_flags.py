@@ -182,7 +182,8 @@ def test_flags_on_the_ticket_page_for_supervisors_only(role, sees, flagged_ticke
 
 def test_a_new_ticket_is_flagged_without_reading_flags_or_photos_it_cannot_have_yet(report, create_photo):
     """Its photos are checked for what they say themselves (here GPS far away); there is nothing to
-    compare them with, so intake sends no query for the ticket's flags or other photos (issue 20)."""
+    compare them with, so intake sends no query for the ticket's flags or other photos, and reads
+    the photo's row once (issue 20)."""
     import sqlalchemy as sa
 
     photo = create_photo(exif_lat=SEAT[0] + 500 / 111_000, exif_lon=SEAT[1])
@@ -202,3 +203,6 @@ def test_a_new_ticket_is_flagged_without_reading_flags_or_photos_it_cannot_have_
     # (Whether the reporter may use the photo looks at ticket_photo inside an EXISTS: that one stays.)
     assert not [s for s in reads if s.startswith("SELECT ticket_photo.") or "WHERE ticket_photo.ticket_id =" in s]
     assert any(s.startswith("INSERT INTO evidence_flag") for s in sent)
+    start = next(i for i, s in enumerate(reads) if s.startswith("SELECT report.ticket_id, report.fingerprint"))
+    intake_reads = reads[start:]  # from intake's first question (the factory records the upload before)
+    assert sum(s.startswith("SELECT photo.") for s in intake_reads) == 1  # checked and flagged from one read

@@ -23,7 +23,9 @@ def missing_photos(hashes, actor: Actor) -> list[str]:
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return []
-    usable = set(db.session.scalars(sa.select(Photo.sha256).where(Photo.sha256.in_(hashes), usable_by(actor))))
+    # Whole rows: the evidence checks that follow find them in the session instead of reading them again.
+    usable = {photo.sha256 for photo in db.session.scalars(
+        sa.select(Photo).where(Photo.sha256.in_(hashes), usable_by(actor)))}
     return [h for h in hashes if h not in usable]
 
 
