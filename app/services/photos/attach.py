@@ -20,27 +20,34 @@ def missing_photos(hashes, actor: Actor) -> list[str]:
 
     A photo never uploaded and one uploaded by others that is on no ticket `actor` may see get the
     same answer, so that a hash never tells whether someone else has the photo (issue 12)."""
+    usable = usable_photos(hashes, actor)
+    return [h for h in dict.fromkeys(hashes) if h not in usable]
+
+
+def usable_photos(hashes, actor: Actor) -> dict[str, Photo]:
+    """The rows of the photos among `hashes` that `actor` may use, by hash (one query)."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
-        return []
-    # Whole rows: the evidence checks that follow find them in the session instead of reading them again.
-    usable = {photo.sha256 for photo in db.session.scalars(
+        return {}
+    return {photo.sha256: photo for photo in db.session.scalars(
         sa.select(Photo).where(Photo.sha256.in_(hashes), usable_by(actor)))}
-    return [h for h in hashes if h not in usable]
 
 
 def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Actor, *,
-                  captured_at: datetime | None = None, checked: bool = False, new_ticket: bool = False) -> None:
+                  captured_at: datetime | None = None, usable: dict[str, Photo] | None = None,
+                  new_ticket: bool = False) -> None:
     """Link photos to a ticket and flag doubtful evidence; each must be one `actor` may use, which
     the uploader of its bytes may (else 422 `missing_photos`, as if never uploaded).
 
     `captured_at`: when the photos should have been taken (the report's capture time; default now).
-    `checked`: the caller found none missing (`missing_photos`) in this same transaction.
+    `usable`: what `usable_photos` answered the caller in this same transaction (not asked again).
     `new_ticket`: the ticket was made in this transaction, so it has no photos or flags to read yet."""
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return
-    missing = [] if checked else missing_photos(hashes, actor)
+    if usable is None:
+        usable = usable_photos(hashes, actor)
+    missing = [h for h in hashes if h not in usable]
     if missing:
         raise ValidationFailed(_("Upload these photos first."), field="photos", code="missing_photos",
                                missing=missing)
@@ -50,4 +57,5 @@ def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Act
     for sha in added:
         db.session.add(TicketPhoto(ticket_id=ticket.id, photo_sha256=sha, kind=kind,
                                    added_by_id=actor.user_id))
-    evidence.check_new_photos(ticket, added, kind, captured_at or now_utc(), new_ticket=new_ticket)
+    evidence.check_new_photos(ticket, [usable[sha] for sha in added], kind, captured_at or now_utc(),
+                              new_ticket=new_ticket)

@@ -10,7 +10,6 @@ from datetime import datetime
 
 import imagehash
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -27,7 +26,7 @@ OUTSIDE_COUNTY = "outside_county"
 RECHECK_IS_AFTER = "recheck_is_after"  # the re-inspection photo is the department's after photo again
 
 
-def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, captured_at: datetime, *,
+def check_new_photos(ticket: Ticket, photos: list[Photo], kind: PhotoKind, captured_at: datetime, *,
                      new_ticket: bool = False) -> None:
     """Flag photos that just joined `ticket` as `kind`.
 
@@ -35,9 +34,8 @@ def check_new_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, capture
     before photos, the time of the action for after and re-inspection photos. `new_ticket`: made
     in this transaction, it has no flags and no other photos to compare with yet (nothing to read).
     """
-    if not hashes:
+    if not photos:
         return
-    photos = _photos(hashes)
     existing = [] if new_ticket else flags_for(ticket)
     seen = {(f.photo_sha256, f.kind, f.code) for f in existing}
     ticket_outside_flagged = any(f.code == OUTSIDE_COUNTY and f.details.get("source") == "ticket"
@@ -68,19 +66,6 @@ def recheck_similar(photo: Photo) -> None:
             if details is not None and (photo.sha256, link.kind, code) not in seen:
                 db.session.add(EvidenceFlag(ticket_id=ticket.id, photo_sha256=photo.sha256, kind=link.kind,
                                             code=code, details=details))
-
-
-def _photos(hashes: list[str]) -> list[Photo]:
-    """The rows of `hashes`, in their order: from the session where the photo check just loaded them."""
-    in_session = {}
-    for sha in hashes:
-        photo = db.session.identity_map.get(so.util.identity_key(Photo, sha))
-        if photo is not None and not sa.inspect(photo).expired:
-            in_session[sha] = photo
-    missing = [sha for sha in hashes if sha not in in_session]
-    if missing:
-        in_session.update((p.sha256, p) for p in db.session.scalars(sa.select(Photo).where(Photo.sha256.in_(missing))))
-    return [in_session[sha] for sha in hashes if sha in in_session]
 
 
 def flags_for(ticket: Ticket) -> list[EvidenceFlag]:

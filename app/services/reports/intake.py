@@ -26,11 +26,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError
 from app.extensions import db
-from app.models import AddressSource, Category, LocationSource, PhotoKind, Report, Ticket, TicketStatus
+from app.models import AddressSource, Category, LocationSource, Photo, PhotoKind, Report, Ticket, TicketStatus
 from app.services import change_log
 from app.services.actor import Actor
 from app.services.notifications import centre as notify
-from app.services.photos.attach import attach_photos, missing_photos
+from app.services.photos.attach import attach_photos, usable_photos
 from app.services.photos.store import remember_client_exif
 from app.services.reports import geo, repeats, routing
 from app.services.reports.case_numbers import next_case_number
@@ -164,13 +164,14 @@ def receive(report: IncomingReport, actor: Actor, now: datetime, provenance: Pro
     errors = rule_errors(report, category, now)
     if errors:
         return IntakeResult(report.client_id, Status.REJECTED, errors=errors)
-    missing = missing_photos(report.photos, actor)
+    usable = usable_photos(report.photos, actor)
+    missing = [sha for sha in dict.fromkeys(report.photos) if sha not in usable]
     if missing:
         return IntakeResult(report.client_id, Status.MISSING_PHOTOS, missing=tuple(missing))
     try:
         with db.session.begin_nested():
             remember_client_exif(report.photo_exif, actor)
-            ticket, linked = _record(report, category, actor, now, provenance)
+            ticket, linked = _record(report, category, actor, now, provenance, usable)
     except IntegrityError:
         # A concurrent copy committed first: answer with the ticket it made.
         return known_report(report.client_id, report.fingerprint(), actor)
@@ -233,7 +234,7 @@ def _active_category(code: str) -> Category | None:
 
 
 def _record(report: IncomingReport, category: Category, actor: Actor, now: datetime,
-            provenance: Provenance) -> tuple[Ticket, bool]:
+            provenance: Provenance, usable: dict[str, Photo]) -> tuple[Ticket, bool]:
     """A new ticket for the report, or a repeat of an open one nearby; then the Report row and photos."""
     repeat_of = repeats.find_open_repeat(category, report.lat, report.lon, now)
     if repeat_of is not None:
@@ -262,7 +263,7 @@ def _record(report: IncomingReport, category: Category, actor: Actor, now: datet
     ))
     db.session.flush()
     attach_photos(ticket, list(report.photos), PhotoKind.BEFORE, actor, captured_at=report.captured_at,
-                  checked=True, new_ticket=repeat_of is None)  # receive() found none missing, in this transaction
+                  usable=usable, new_ticket=repeat_of is None)  # receive() found none missing, in this transaction
     db.session.flush()
     return ticket, repeat_of is not None
 
