@@ -20,7 +20,11 @@ def missing_photos(hashes, actor: Actor) -> list[str]:
 
     A photo never uploaded and one uploaded by others that is on no ticket `actor` may see get the
     same answer, so that a hash never tells whether someone else has the photo (issue 12)."""
-    usable = usable_photos(hashes, actor)
+    return missing_among(hashes, usable_photos(hashes, actor))
+
+
+def missing_among(hashes, usable: dict[str, Photo]) -> list[str]:
+    """The hashes, once each and in their order, that are not among `usable` (usable_photos)."""
     return [h for h in dict.fromkeys(hashes) if h not in usable]
 
 
@@ -47,7 +51,7 @@ def attach_photos(ticket: Ticket, hashes: list[str], kind: PhotoKind, actor: Act
         return
     if usable is None:
         usable = usable_photos(hashes, actor)
-    missing = [h for h in hashes if h not in usable]
+    missing = missing_among(hashes, usable)
     if missing:
         raise ValidationFailed(_("Upload these photos first."), field="photos", code="missing_photos",
                                missing=missing)

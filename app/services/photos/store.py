@@ -150,10 +150,14 @@ def _record_uploader(sha256: str, actor: Actor | None) -> None:
 def _insert_ignoring_duplicates(model, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True if this call inserted the row. One statement where a
     SAVEPOINT, the INSERT and its RELEASE were three round trips (issue 20: the upload's latency)."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
     primary_key = sa.inspect(model).primary_key[0]
-    return db.session.execute(insert(model).values(**values).on_conflict_do_nothing()
-                              .returning(primary_key)).first() is not None
+    return db.session.execute(_insert_unless_there(model, values).returning(primary_key)).first() is not None
+
+
+def _insert_unless_there(model, values: dict):
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect (both of ours spell it the same)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    return insert(model).values(**values).on_conflict_do_nothing()
 
 
 def photo_limits() -> imaging.Limits:
@@ -176,8 +180,7 @@ def _insert_once(row: dict) -> Photo | None:
     commit), read back by the INSERT itself (RETURNING): no second statement to load it."""
     # None: a concurrent upload of the same bytes won (this waited for its commit), or the row
     # outlived its files.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
-    return db.session.scalars(insert(Photo).values(**row).on_conflict_do_nothing().returning(Photo)).first()
+    return db.session.scalars(_insert_unless_there(Photo, row).returning(Photo)).first()
 
 
 def _write_original(store: MediaStore, sha256: str, data: bytes, *, undo_on_failure: bool) -> None:

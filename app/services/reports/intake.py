@@ -30,7 +30,7 @@ from app.models import AddressSource, Category, LocationSource, Photo, PhotoKind
 from app.services import change_log
 from app.services.actor import Actor
 from app.services.notifications import centre as notify
-from app.services.photos.attach import attach_photos, usable_photos
+from app.services.photos.attach import attach_photos, missing_among, usable_photos
 from app.services.photos.store import remember_client_exif
 from app.services.reports import geo, repeats, routing
 from app.services.reports.case_numbers import next_case_number
@@ -165,7 +165,7 @@ def receive(report: IncomingReport, actor: Actor, now: datetime, provenance: Pro
     if errors:
         return IntakeResult(report.client_id, Status.REJECTED, errors=errors)
     usable = usable_photos(report.photos, actor)
-    missing = [sha for sha in dict.fromkeys(report.photos) if sha not in usable]
+    missing = missing_among(report.photos, usable)
     if missing:
         return IntakeResult(report.client_id, Status.MISSING_PHOTOS, missing=tuple(missing))
     try:
