@@ -5,7 +5,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
 from app.timeutil import now_utc
 from tests.factories import SEAT
 
@@ -51,3 +53,19 @@ def phone(api, inspector):
 
     client.sync = sync
     return client
+
+
+def count_statements(call) -> int:
+    """Statements `call` sends, in a transaction of its own (SQLite's BEGIN counts as one)."""
+    db.session.rollback()
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)

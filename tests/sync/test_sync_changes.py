@@ -6,10 +6,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Category, Change, Ticket
-from app.services import change_log
+from app.services import change_feed, change_log
+from app.services.actor import Actor
 from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import actor_of, category
-from tests.sync.conftest import report_json, spread
+from tests.sync.conftest import count_statements, report_json, spread
 
 
 def tickets_in(answer: dict) -> dict[int, dict]:
@@ -130,6 +131,23 @@ def test_a_cursor_from_another_database_starts_the_phone_over(phone):
     sent = phone.sync(reports=[report_json()])
     answer = phone.sync(cursor=sent["cursor"] + 1000)
     assert sent["results"][0]["ticket_id"] in tickets_in(answer) and answer["cursor"] == sent["cursor"]
+    categories = [c for c in answer["changes"] if c["kind"] == "category"]
+    assert len(categories) == db.session.scalar(sa.select(sa.func.count()).select_from(Category))
+
+
+def test_the_categories_are_read_only_when_one_changed_after_the_cursor(phone, inspector):
+    cursor = phone.sync(reports=[report_json()])["cursor"]
+    actor = Actor.of(inspector)
+    quiet = count_statements(lambda: change_feed.changes_since(cursor, actor, limit=100))
+    assert change_feed.changes_since(cursor, actor, limit=100).changes == []
+    parking = category("09009")
+    parking.active = False
+    db.session.commit()
+    feed = change_feed.changes_since(cursor, actor, limit=100)
+    assert [(c["kind"], c["category"]["code"]) for c in feed.changes] == [("category", "09009")]
+    # The categories and their departments: two statements a quiet feed does not send.
+    assert count_statements(lambda: change_feed.changes_since(cursor, actor, limit=100)) == quiet + 2
+    assert change_feed.changes_since(feed.cursor, actor, limit=100).changes == []
 
 
 def test_work_that_is_rolled_back_leaves_no_change(report, create_user):

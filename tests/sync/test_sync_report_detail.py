@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Photo, Ticket, TicketEvent
@@ -20,7 +19,7 @@ from app.services.tickets.transitions import ActionInput, transition
 from app.timeutil import now_utc
 from tests.factories import SEAT, actor_of
 from tests.photos.conftest import jpeg_bytes
-from tests.sync.conftest import report_json, spread
+from tests.sync.conftest import count_statements, report_json, spread
 
 
 def tickets_in(answer: dict) -> dict[int, dict]:
@@ -193,19 +192,3 @@ def test_the_feed_reads_a_page_of_tickets_in_the_same_number_of_statements_as_on
     # The head, the tickets, their events, photos and the actor's reports; the categories and their
     # departments (every category is new at cursor 0); SQLite's BEGIN.
     assert count_statements(lambda: change_feed.changes_since(0, actor, limit=100)) == one <= 8
-
-
-def count_statements(call) -> int:
-    """Statements `call` sends, in a transaction of its own (SQLite's BEGIN counts as one)."""
-    db.session.rollback()
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        call()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
