@@ -78,6 +78,39 @@ def wait_until(page, expression: str, timeout_s: float = 20.0):
         page.wait_for_timeout(100)
 
 
+class QuietNetwork:
+    """Wait until none of a page's requests has been in flight for `quiet_s`.
+
+    Playwright's "networkidle" load state waits for 500 ms without a request after every load, which a
+    test visiting dozens of pages pays dozens of times; a page that fetches after its load event (the
+    dashboards, the map's tiles) is caught here as long as it asks within `quiet_s` of the last answer."""
+
+    def __init__(self, page, quiet_s: float = 0.15):
+        self.page = page
+        self.quiet_s = quiet_s
+        self.in_flight = 0
+        self.last_activity = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, _request) -> None:
+        self.in_flight += 1
+        self.last_activity = time.monotonic()
+
+    def _ended(self, _request) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.last_activity = time.monotonic()
+
+    def wait(self, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        self.page.wait_for_load_state("load")
+        while self.in_flight or time.monotonic() - self.last_activity < self.quiet_s:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.in_flight} requests still in flight on {self.page.url}")
+            self.page.wait_for_timeout(25)  # lets Playwright deliver the request events meanwhile
+
+
 class Phone:
     """An inspector's phone: one page of the PWA in `context`."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import QuietNetwork, wait_until
 from tests.factories import PASSWORD, SEAT
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -188,17 +188,19 @@ def test_no_page_violates_axe_rules_for_any_role(chromium, live_url, county_with
     context = chromium.new_context(bypass_csp=True, locale="zh-CN", timezone_id="Asia/Shanghai",
                                    viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    network = QuietNetwork(page)
     page.goto(live_url + "/login")
     page.fill("input[name=username]", users.get(role, "nobody"))
     page.fill("input[name=password]", PASSWORD if role in users else "wrong")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    network.wait()
     if role == "anonymous" and (violations := _violations(page)):  # the login page refusing a password
         found["/login (refused)"] = violations
     visits = _visits(role)
     for endpoint, path in visits:
         page.goto(live_url + path.format(**values))
-        page.wait_for_load_state("networkidle")
+        network.wait()
         if endpoint == "pwa.shell" and page.url.startswith(live_url + "/app/"):  # anonymous: sent to log in
             wait_until(page, "document.body.dataset.ready === 'true'")
         if violations := _violations(page):
