@@ -251,6 +251,24 @@ class Server:
         return total / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_s() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL server's processes (its backends serve the web workers
+    and this benchmark's watcher alike), or None where they cannot be read (another user's, or no PostgreSQL).
+    The database shares the machine's two cores with the server and the clients."""
+    total, seen = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # exited meanwhile
+        name, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if name == "postgres":
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+            seen = True
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
+
+
 # --- clients --------------------------------------------------------------------------------------------------
 
 class Failed(Exception):
@@ -386,15 +404,23 @@ class ThumbWatcher:
 
 
 def one_at_a_time(server: Server, client: Client, photos: Photos, count: int, watcher: ThumbWatcher) -> dict:
-    """Bare pipeline, then PUT + sync of the same pixels, then wait for the thumbnail; `count` times.
+    """The bare pipeline and PUT + sync of the same pixels (then the wait for the thumbnail); `count` times.
 
+    The two take turns going first: whichever runs right after the other's heavy work finds the caches
+    and the cores' clocks as that work left them (measured: a sync right after the bare pipeline took
+    4-7 ms longer on PostgreSQL than one after a pause), so neither side always pays for it.
     Also the CPU time of both: the bare pipeline's in this process, the server's (web workers and task
     worker, from the PUT until the thumbnail is served) per report."""
     bare, answer, thumb, cpu_bare, cpu_server, put, sync = [], [], [], [], [], [], []
-    for _ in range(count):
-        data = photos.next()
+
+    def bare_pipeline(data: bytes) -> None:
         bare.append(bare_work(data))
         cpu_bare.append(bare_cpu(data))
+
+    for n in range(count):
+        data = photos.next()
+        if n % 2 == 0:
+            bare_pipeline(data)
         cpu_started = server.cpu_s()
         sha, seconds, answered = client.report(data)
         answer.append(seconds)
@@ -405,6 +431,8 @@ def one_at_a_time(server: Server, client: Client, photos: Photos, count: int, wa
             raise Failed(f"thumbnail of {sha} not served within 120 s")
         thumb.append(watcher.waits[-1])
         cpu_server.append(server.cpu_s() - cpu_started)
+        if n % 2 == 1:
+            bare_pipeline(data)
     return {"bare": statistics.median(bare), "answer": statistics.median(answer), "thumb": statistics.median(thumb),
             "put": statistics.median(put), "sync": statistics.median(sync),
             "bare_cpu": statistics.mean(cpu_bare), "server_cpu": statistics.mean(cpu_server)}
@@ -434,6 +462,7 @@ def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clie
                 answers.append(seconds)
 
     cpu_started, clients_cpu_started = server.cpu_s(), time.process_time()
+    database_started = database_cpu_s() if url.startswith("postgresql") else None
     threads = [threading.Thread(target=phone, args=(client,)) for client in phones]
     started = time.perf_counter()
     for thread in threads:
@@ -447,12 +476,28 @@ def under_load(server: Server, url: str, tokens: list[str], photos: Photos, clie
     watcher.close()
     cpu_per_report = (server.cpu_s() - cpu_started) / max(1, len(answers))
     clients_cpu = (time.process_time() - clients_cpu_started) / max(1, len(answers))  # on the same two cores
+    database_ended = database_cpu_s() if database_started is not None else None
+    database_cpu = (None if database_ended is None else (database_ended - database_started) / max(1, len(answers)))
     done_by = max(answered_by, watcher.last_served)
     return {"reports": len(answers), "answered_per_s": len(answers) / (answered_by - started),
             "done_per_s": len(answers) / (done_by - started), "answer_p50": _pct(answers, 0.5),
             "thumb_p50": _pct(watcher.waits, 0.5), "thumb_p95": _pct(watcher.waits, 0.95), "drained": drained,
             "errors": errors + watcher.errors, "cpu_per_report": cpu_per_report, "clients_cpu": clients_cpu,
+            "database_cpu": database_cpu,
             "busy": sum(phone.busy_answers for phone in phones)}
+
+
+def ceiling(bare_cpu_s: float, result: dict) -> float:
+    """The best ratio to the bare pipeline on both cores that any server could reach beside these clients and
+    this database on the same two cores: one that spent no CPU on anything but the bare pipeline's work.
+    (Throughput on a fixed number of cores is inversely proportional to the CPU spent per report.)"""
+    return bare_cpu_s / (bare_cpu_s + result["clients_cpu"] + (result["database_cpu"] or 0.0))
+
+
+def _database_part(result: dict) -> str:
+    if result["database_cpu"] is None:
+        return ""
+    return f", PostgreSQL's processes {result['database_cpu'] * 1000:.0f} ms"
 
 
 def derivatives_mode(client: Client) -> str:
@@ -513,7 +558,8 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
                       f"answer p50 {result['answer_p50'] * 1000:.0f} ms; thumbnail after the answer p50 "
                       f"{result['thumb_p50'] * 1000:.0f} ms, p95 {result['thumb_p95'] * 1000:.0f} ms; "
                       f"CPU per report: server {result['cpu_per_report'] * 1000:.0f} ms, the clients (this process) "
-                      f"{result['clients_cpu'] * 1000:.0f} ms; errors {len(result['errors'])}; "
+                      f"{result['clients_cpu'] * 1000:.0f} ms{_database_part(result)}; "
+                      f"ceiling {ceiling(seq['bare_cpu'], result):.2f} x; errors {len(result['errors'])}; "
                       f"503 busy answers (sent again) {result['busy']}"
                       f"{'' if result['drained'] else '; NOT DRAINED in 120 s'}", flush=True)
                 for error in result["errors"][:5]:
@@ -549,6 +595,14 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
             {"name": f"{name}: {clients} clients, server CPU per report (cross-check)", "unit": "CPU ms/report",
              "value": round(result["cpu_per_report"] * 1000, 1), "baseline": round(seq["bare_cpu"] * 1000, 1),
              "baseline_name": "bare pipeline CPU"},
+            {"name": f"{name}: {clients} clients, clients' CPU per report (same cores)", "unit": "CPU ms/report",
+             "value": round(result["clients_cpu"] * 1000, 1)},
+            *([{"name": f"{name}: {clients} clients, PostgreSQL's CPU per report (same cores)",
+                "unit": "CPU ms/report", "value": round(result["database_cpu"] * 1000, 1)}]
+              if result["database_cpu"] is not None else []),
+            {"name": f"{name}: {clients} clients, ceiling: a server costing only the bare pipeline's CPU, "
+                     "beside these clients and database", "unit": "x bare on both cores",
+             "value": round(ceiling(seq["bare_cpu"], result), 2)},
             {"name": f"{name}: {clients} clients, answer p50", "unit": "ms",
              "value": round(result["answer_p50"] * 1000, 1)},
             {"name": f"{name}: {clients} clients, thumbnail served after the answer, p50", "unit": "ms",
