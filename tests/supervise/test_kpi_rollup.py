@@ -58,6 +58,27 @@ def test_the_rollup_follows_every_lifecycle_action(ticket_in, report):
     assert sum(row.new for row in kept[0] if row.grouping == "all") == total
 
 
+def test_a_snapshot_reads_each_ticket_with_its_counted_events_in_one_statement(ticket_in):
+    reopened, fresh = (ticket_in("reopened").id, ticket_in("assigned", at=(SEAT[0] + 0.01, SEAT[1])).id)
+    sent = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+            sent.append(statement)
+
+    conn = db.session.connection()
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        states = kpi_rollup.snapshot(conn, [reopened, fresh, 10**9])
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(sent) == 1
+    assert sorted(states) == sorted([reopened, fresh])  # an id that is no ticket has no state
+    assert sorted(action for action, _at in states[reopened].events) == ["reopen", "resolve"]
+    assert states[fresh].events == () and states[fresh].status == "assigned"
+    db.session.rollback()
+
+
 def test_a_reassigned_ticket_takes_its_history_to_the_new_department(ticket_in, create_user):
     ticket = ticket_in("reopened")  # resolved once, reopened once: both events count for its department
     first = ticket.department_id
