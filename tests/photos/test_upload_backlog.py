@@ -84,3 +84,22 @@ def test_the_busy_message_is_translated(queued, inspector_client, upload, make_j
     english = inspector_client.put(f"/api/v1/photos/{sha(data)}?lang=en", data=data, content_type="image/jpeg")
     assert "busy" in english.json["error"]["message"]
     assert "缩略图" in chinese.json["error"]["message"]
+
+
+def test_the_backlog_check_asks_the_database_once(queued, make_jpeg):
+    from app.services.photos.store import refuse_if_backlogged
+
+    db.session.rollback()
+    selects = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+            selects.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        refuse_if_backlogged(sha(make_jpeg(seed=41)))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(selects) == 1, selects  # whether the bytes are stored, and how many photos wait
+    db.session.rollback()

@@ -72,15 +72,17 @@ def refuse_if_backlogged(declared_sha256: str) -> None:
     sha256 = (declared_sha256 or "").lower()
     if limit <= 0 or len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
         return  # a bad hash is store_photo's to refuse, with its own error
-    if db.session.get(Photo, sha256) is not None:
-        return
     # Only photos a task is still working towards: one pending longer than the requeue job's STALE
     # lost its task with a killed process, and must not hold every phone back until it is requeued.
+    # Whether the bytes are stored already is asked in the same statement (one round trip an upload).
     recent = now_utc() - derivatives.STALE_PENDING
-    pending = db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(
-        Photo.derivatives == derivatives.PENDING,
-        sa.func.coalesce(Photo.derivatives_at, Photo.created_at) >= recent))
-    if pending >= limit:
+    pending = (sa.select(sa.func.count()).select_from(Photo)
+               .where(Photo.derivatives == derivatives.PENDING,
+                      sa.func.coalesce(Photo.derivatives_at, Photo.created_at) >= recent)
+               .scalar_subquery())
+    stored = sa.exists().where(Photo.sha256 == sha256)
+    known, waiting = db.session.execute(sa.select(stored, pending)).one()
+    if not known and waiting >= limit:
         raise Backlogged(_("The server is busy making thumbnails; the photo is kept and sent again shortly."),
                          retry_after_s=current_app.config["PHOTO_BACKLOG_RETRY_S"])
 
