@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import KpiDay, KpiResolveClass, Ticket
 from app.services.actor import Actor
 from app.services.reports import intake
-from app.services.supervision import kpi_rollup, rollups
+from app.services.supervision import kpi_rollup, map_rollup, rollups
 from app.services.supervision.kpis import Period, kpis, median_of_classes, trend
 from app.services.tickets.transitions import ActionInput, transition
 from tests.factories import SEAT, actor_of, category, department
@@ -58,24 +58,39 @@ def test_the_rollup_follows_every_lifecycle_action(ticket_in, report):
     assert sum(row.new for row in kept[0] if row.grouping == "all") == total
 
 
-def test_a_snapshot_reads_each_ticket_with_its_counted_events_in_one_statement(ticket_in):
-    reopened, fresh = (ticket_in("reopened").id, ticket_in("assigned", at=(SEAT[0] + 0.01, SEAT[1])).id)
+def _selects(call) -> tuple[object, int]:
+    """What `call` returns, and how many SELECTs it sent (not SQLite's BEGIN)."""
     sent = []
 
     def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+        if statement.lstrip().upper().startswith("SELECT"):
             sent.append(statement)
 
-    conn = db.session.connection()
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        states = kpi_rollup.snapshot(conn, [reopened, fresh, 10**9])
+        return call(), len(sent)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert len(sent) == 1
+
+
+def test_a_snapshot_reads_each_ticket_with_its_counted_events_in_one_statement(ticket_in):
+    reopened, fresh = (ticket_in("reopened").id, ticket_in("assigned", at=(SEAT[0] + 0.01, SEAT[1])).id)
+    conn = db.session.connection()
+    states, selects = _selects(lambda: kpi_rollup.snapshot(conn, [reopened, fresh, 10**9]))
+    assert selects == 1
     assert sorted(states) == sorted([reopened, fresh])  # an id that is no ticket has no state
     assert sorted(action for action, _at in states[reopened].events) == ["reopen", "resolve"]
     assert states[fresh].events == () and states[fresh].status == "assigned"
+    db.session.rollback()
+
+
+def test_every_rollup_takes_its_states_from_one_read_of_the_tickets(ticket_in):
+    ids = [ticket_in("reopened").id, ticket_in("in_progress", at=(SEAT[0] + 0.01, SEAT[1])).id]
+    conn = db.session.connection()
+    states, selects = _selects(lambda: rollups._snapshots(conn, ids))
+    assert selects == 1
+    assert states == [map_rollup.snapshot(conn, ids), kpi_rollup.snapshot(conn, ids)]
+    assert all(set(state) == set(ids) for state in states)
     db.session.rollback()
 
 

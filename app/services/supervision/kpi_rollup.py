@@ -35,7 +35,7 @@ from app.models import (
     TicketEvent,
     TicketStatus,
 )
-from app.services.supervision.rollups import COUNTED_EVENTS, hold_ticket_writes, in_chunks
+from app.services.supervision.rollups import COUNTED_EVENTS, hold_ticket_writes, read_tickets
 from app.timeutil import local_zone
 
 DAY_MEASURES = ("new", "resolved", "resolve_seconds", "due", "closed_on_time", "reopenings", "resolutions",
@@ -116,6 +116,7 @@ def _groups(department_id: int, category_id: int, area_id: int):
 
 _STATE_COLUMNS = (Ticket.id, Ticket.status, Ticket.category_id, Ticket.department_id, Ticket.area_id,
                   Ticket.received_at, Ticket.resolved_at, Ticket.due_at, Ticket.resolved_on_time)
+COLUMNS = _STATE_COLUMNS[1:]  # what rollups.read_tickets reads for this rollup (besides the id)
 
 
 def _state(row, events) -> State:
@@ -124,22 +125,12 @@ def _state(row, events) -> State:
                  tuple(sorted(events)) if len(events) > 1 else tuple(events))
 
 
+state_of = _state  # rollups.py's name for it
+
+
 def snapshot(conn: sa.Connection, ids) -> dict[int, State]:
-    """Each existing ticket's state with its counted events, in one statement per chunk (a row per event,
-    or one without: every commit that touches a ticket reads this, so a round trip less counts)."""
-    out = {}
-    counted = sa.and_(TicketEvent.ticket_id == Ticket.id, TicketEvent.action.in_(COUNTED_EVENTS))
-    for chunk in in_chunks(ids):
-        rows, events = {}, defaultdict(list)
-        for row in conn.execute(sa.select(*_STATE_COLUMNS, TicketEvent.action, TicketEvent.at.label("event_at"))
-                                .select_from(Ticket).outerjoin(TicketEvent, counted)
-                                .where(Ticket.id.in_(chunk))):
-            rows[row.id] = row
-            if row.action is not None:
-                events[row.id].append((row.action, row.event_at))
-        for ticket_id, row in rows.items():
-            out[ticket_id] = _state(row, events.get(ticket_id, ()))
-    return out
+    """Each existing ticket's state with its counted events (rollups.read_tickets: one statement a chunk)."""
+    return {ticket_id: _state(row, events) for ticket_id, (row, events) in read_tickets(conn, ids, COLUMNS).items()}
 
 
 class _Totals:

@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from app.models import MapCell, Ticket, mapgrid
 from app.models.rollup_delta import MAP_CELL_DELTA
-from app.services.supervision.rollups import hold_ticket_writes, in_chunks
+from app.services.supervision.rollups import hold_ticket_writes, read_tickets
 
 # Zooms answered from MapCell (Leaflet's usual maximum is 18). A filter MapCell cannot answer
 # (period, overdue, search) groups live from the ticket table at any zoom.
@@ -34,8 +34,8 @@ GROUPINGS = {  # name → which of (category, department, area) the rows keep
     "full": (True, True, True),
 }
 
-_KEY_COLUMNS = (Ticket.id, Ticket.status, Ticket.category_id, Ticket.department_id, Ticket.area_id,
-                Ticket.map_x, Ticket.map_y)
+# What rollups.read_tickets reads for this rollup (besides the id).
+COLUMNS = (Ticket.status, Ticket.category_id, Ticket.department_id, Ticket.area_id, Ticket.map_x, Ticket.map_y)
 
 
 def install(session_target) -> None:
@@ -60,13 +60,15 @@ def _key(row) -> tuple:
     return (status, row.category_id, row.department_id or 0, row.area_id or 0, row.map_x, row.map_y)
 
 
+def state_of(row, _events) -> tuple:
+    """rollups.py's name for a ticket's map key (the history does not move a ticket on the map)."""
+    return _key(row)
+
+
 def snapshot(conn: sa.Connection, ids) -> dict[int, tuple]:
     """Each existing ticket's map key: (status, category, department, area, map_x, map_y)."""
-    out = {}
-    for chunk in in_chunks(ids):
-        for row in conn.execute(sa.select(*_KEY_COLUMNS).where(Ticket.id.in_(chunk))):
-            out[row.id] = _key(row)
-    return out
+    return {ticket_id: _key(row) for ticket_id, (row, _events)
+            in read_tickets(conn, ids, COLUMNS, with_events=False).items()}
 
 
 def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int, tuple | None]) -> int:

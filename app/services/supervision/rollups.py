@@ -11,8 +11,10 @@ writers do not wait on each other's map cells and dashboard days (decision 0019)
 a scheduled job, moves the pending deltas into the rollup tables; readers read live(table), the
 folded rows and the pending ones in one statement, so what they count is exact at every moment.
 
-A rollup is a module with `snapshot(conn, ids) -> {id: state}` (only existing tickets) and
-`apply(conn, before, after)` where before/after map every tracked id to a state or None.
+A rollup is a module with COLUMNS (the ticket columns its state needs), `state_of(row, events) -> state`
+(events: the ticket's counted history events as (action, at)), and `apply(conn, before, after)` where
+before/after map every tracked id to a state or None. Every rollup's states are taken from one read
+of the tickets (read_tickets): a commit that touches a ticket pays one round trip for all of them.
 Writes that bypass the ORM must call each rollup's rebuild() afterwards (`flask rollups-rebuild`).
 """
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _before_flush(session: so.Session, _context, _instances) -> None:
     if touched:
         # The database still holds the pre-flush state: the state as this transaction found it.
         conn = session.connection()
-        states = [rollup.snapshot(conn, touched) for rollup in _rollups()]
+        states = _snapshots(conn, touched)
         for ticket_id in touched:
             tracked[ticket_id] = tuple(state.get(ticket_id) for state in states)
 
@@ -87,10 +89,10 @@ def _before_commit(session: so.Session) -> None:
     if not tracked:
         return
     conn = session.connection()
+    afters = _snapshots(conn, tracked.keys())  # the applies write delta tables only, never a ticket
     for index, rollup in enumerate(_rollups()):
         before = {ticket_id: states[index] for ticket_id, states in tracked.items()}
-        after = rollup.snapshot(conn, before.keys())
-        rollup.apply(conn, before, {ticket_id: after.get(ticket_id) for ticket_id in before})
+        rollup.apply(conn, before, {ticket_id: afters[index].get(ticket_id) for ticket_id in before})
 
 
 def _after_transaction_end(session: so.Session, transaction) -> None:
@@ -155,6 +157,35 @@ def hold_ticket_writes(conn: sa.Connection) -> None:
     already hold the one write lock (BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE ticket, ticket_event IN SHARE MODE")
+
+
+def _snapshots(conn: sa.Connection, ids) -> list[dict]:
+    """Each rollup's state of each existing ticket among `ids`, in the rollups' order."""
+    rollups = _rollups()
+    columns = list(dict.fromkeys(column for rollup in rollups for column in rollup.COLUMNS))
+    tickets = read_tickets(conn, ids, columns)
+    return [{ticket_id: rollup.state_of(row, events) for ticket_id, (row, events) in tickets.items()}
+            for rollup in rollups]
+
+
+def read_tickets(conn: sa.Connection, ids, columns, *, with_events: bool = True) -> dict[int, tuple]:
+    """{id: (row of `columns`, its counted events as (action, at))} for the existing tickets among `ids`,
+    in one statement per chunk: a row per counted event, or one row without (an outer join)."""
+    out: dict[int, tuple] = {}
+    counted = sa.and_(TicketEvent.ticket_id == Ticket.id, TicketEvent.action.in_(COUNTED_EVENTS))
+    for chunk in in_chunks(ids):
+        if not with_events:
+            out.update((row.id, (row, ())) for row in conn.execute(
+                sa.select(Ticket.id, *columns).where(Ticket.id.in_(chunk))))
+            continue
+        rows, events = {}, {}
+        for row in conn.execute(sa.select(Ticket.id, *columns, TicketEvent.action, TicketEvent.at.label("event_at"))
+                                .select_from(Ticket).outerjoin(TicketEvent, counted).where(Ticket.id.in_(chunk))):
+            rows[row.id] = row
+            if row.action is not None:
+                events.setdefault(row.id, []).append((row.action, row.event_at))
+        out.update((ticket_id, (row, tuple(events.get(ticket_id, ())))) for ticket_id, row in rows.items())
+    return out
 
 
 def in_chunks(ids, size: int = 5000):
