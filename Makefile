@@ -9,7 +9,7 @@ LAN_PORT ?= 8443
 LAN_CA_PORT ?= 8080
 LAN_DIR := instance/lan-ca
 # Test processes per database (pytest-xdist; whole files per process). TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 export FLASK_APP := wsgi
 
 .PHONY: run run-lan test test-sqlite test-postgres install install-dev translations vendor wire-fields serve seed bench lint clean
@@ -71,8 +71,11 @@ test: install-dev
 test-sqlite:
 	@echo "== tests on SQLite =="
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
-	@echo "== photo tests on SQLite with MEDIA_BACKEND=s3 (moto's S3 server, started by the tests) =="
-	env -u TEST_DATABASE_URL MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos
+	@# The photo tests again with the S3 backend: once, on PostgreSQL when there is one (test-postgres).
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "== photo tests on SQLite with MEDIA_BACKEND=s3 (moto's S3 server, started by the tests) =="; \
+	  MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos; \
+	else echo "(the photo tests with MEDIA_BACKEND=s3 run once, in the PostgreSQL run)"; fi
 
 test-postgres:
 	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="

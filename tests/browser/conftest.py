@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from app.extensions import db
 from tests.factories import PASSWORD
@@ -70,7 +71,13 @@ def wait_until(page, expression: str, timeout_s: float = 20.0):
     """Poll a JavaScript expression until it is truthy (wait_for_function needs eval, which our CSP forbids)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        value = page.evaluate(expression)
+        try:
+            value = page.evaluate(expression)
+        except PlaywrightError as error:
+            if "Execution context was destroyed" not in str(error) or time.monotonic() > deadline:
+                raise
+            page.wait_for_load_state()  # the page navigated meanwhile: ask the page it went to
+            continue
         if value:
             return value
         if time.monotonic() > deadline:
