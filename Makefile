@@ -70,20 +70,20 @@ test: install-dev
 
 test-sqlite:
 	@echo "== tests on SQLite =="
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 	@# The photo tests again with the S3 backend: once, on PostgreSQL when there is one (test-postgres).
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
 	  echo "== photo tests on SQLite with MEDIA_BACKEND=s3 (moto's S3 server, started by the tests) =="; \
-	  MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos; \
+	  MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests/photos; \
 	else echo "(the photo tests with MEDIA_BACKEND=s3 run once, in the PostgreSQL run)"; fi
 
 test-postgres:
 	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="
 	@# own_database: the tests that make their own SQLite databases whatever the run's is (the README's
 	@# commands, the standalone clone) ran in test-sqlite; here they would only repeat the same thing.
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not own_database" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not own_database" $(PYTEST_ARGS)
 	@echo "== photo tests on PostgreSQL with MEDIA_BACKEND=s3 =="
-	MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests/photos
+	MEDIA_BACKEND=s3 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests/photos
 
 ## vendor: refresh static/pwa/vendor/ from the npm registry (pinned in package.json / package-lock.json)
 vendor: | $(VENV)/.runtime-installed

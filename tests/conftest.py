@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 import time
 from pathlib import Path
 
@@ -19,18 +20,26 @@ REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "tests" / "data"  # test files live in the repository (tests/data/README.md)
 
 
-# The files that take half a minute or more each (pytest's --durations): collected first, so
-# that pytest-xdist hands them out at the start and the run does not end on one of them running alone.
-LONGEST_FIRST = ("tests/repo/test_readme_commands.py", "tests/browser/test_accessibility.py",
-                 "tests/security/test_hostile_inputs.py", "tests/reliability/test_sync_under_faults.py",
-                 "tests/services/test_lifecycle.py", "tests/security/test_authorization_matrix.py",
-                 "tests/api/test_api_fuzzing.py", "tests/api/test_schemathesis_conformance.py")
+# The files that take half a minute or more each (pytest's --durations), most of them a single long
+# test. pytest-xdist hands out whole files (--dist loadfile) in collection order (the Makefile turns
+# its own reordering off, which put files of one test last): these first, then the rest by their
+# number of tests, so that the run does not end on one long file running alone.
+LONGEST_FIRST = ("tests/repo/test_readme_commands.py", "tests/security/test_hostile_inputs.py",
+                 "tests/browser/test_accessibility.py", "tests/reliability/test_sync_under_faults.py",
+                 "tests/repo/test_standalone.py", "tests/services/test_lifecycle.py",
+                 "tests/security/test_authorization_matrix.py", "tests/api/test_api_fuzzing.py",
+                 "tests/api/test_schemathesis_conformance.py")
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
     rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
-    # sort is stable: every other file keeps its place, and each file its tests' order
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    per_file = Counter(item.nodeid.split("::", 1)[0] for item in items)
+
+    def order(item):
+        path = item.nodeid.split("::", 1)[0]
+        return rank.get(path, len(rank)), -per_file[path], path
+
+    items.sort(key=order)  # stable: each file keeps its tests' order
 
 
 def _database_url(tmp_root: Path, worker: str) -> str:
