@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections import Counter
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
