@@ -5,7 +5,7 @@ number smaller than one a phone has already read. An autoincrement key alone doe
 that on PostgreSQL: sequence numbers are handed out at insert time, transactions commit in
 another order. So nothing is inserted while the work runs; at commit, under one transaction-level
 advisory lock taken last (after every other lock, so it cannot deadlock), the rows are inserted
-and numbered in commit order. SQLite serialises writers anyway (BEGIN IMMEDIATE).
+and numbered in commit order; on PostgreSQL the lock and the INSERT are one statement. SQLite serialises writers anyway (BEGIN IMMEDIATE).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Category, Change, Ticket
+from app.timeutil import now_utc
 
 _PENDING = "xuncha_pending_changes"
 _FEED_LOCK = 0x5843_4645  # "XCFE": any constant other advisory locks in the app do not use
@@ -60,8 +61,25 @@ def _record_changes(session: Session) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        session.execute(_insert_under_feed_lock(rows, now_utc()))
+        return
     session.execute(sa.insert(Change), rows)
+
+
+def _insert_under_feed_lock(rows: list[dict], at) -> sa.Insert:
+    """INSERT … SELECT from the rows joined to the lock, in one statement (one round trip a commit).
+
+    No row reaches the INSERT, which is where `seq` is drawn, before the join has the lock's row: the
+    numbers are drawn under the lock. The lock is volatile, so PostgreSQL never folds it away."""
+    lock = sa.select(sa.func.pg_advisory_xact_lock(_FEED_LOCK).label("held")).cte("feed_lock")
+    values = sa.values(sa.column("kind", sa.String), sa.column("ticket_id", sa.Integer),
+                       sa.column("category_id", sa.Integer), name="changed").data(
+        [(row["kind"], row["ticket_id"], row["category_id"]) for row in rows])
+    # A VALUES column of NULLs is text to PostgreSQL: each is cast to its column's type.
+    chosen = sa.select(values.c.kind, sa.cast(values.c.ticket_id, sa.Integer),
+                       sa.cast(values.c.category_id, sa.Integer), sa.literal(at, Change.at.type)
+                       ).select_from(values).join(lock, sa.true())
+    return sa.insert(Change).from_select(["kind", "ticket_id", "category_id", "at"], chosen)
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:

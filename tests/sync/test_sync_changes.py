@@ -1,6 +1,8 @@
 """The change feed: a server sequence as the cursor, per-user scope, paging, commit order."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -162,6 +164,42 @@ def test_work_that_is_rolled_back_leaves_no_change(report, create_user):
     db.session.rollback()
     db.session.commit()
     assert head() == start
+
+
+def test_a_commit_numbers_its_changes_only_under_the_feed_lock(app, report, database_url):
+    """The lock and the INSERT are one statement (change_log._insert_under_feed_lock): the numbers
+    must still be drawn only once the lock is held, or a later commit could take a smaller one."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time: there is no feed lock to wait for")
+    ticket = report().ticket
+    before = db.session.scalar(sa.select(sa.func.max(Change.seq)))
+    db.session.commit()
+    holder, writer = db.engine.connect(), db.session.session_factory()
+    done = threading.Event()
+
+    def commit_a_change() -> None:
+        with app.app_context():
+            changed = writer.get(Ticket, ticket.id)
+            changed.description = "waits for the feed lock"
+            change_log.ticket_changed(changed)
+            writer.commit()
+            done.set()
+
+    try:
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": change_log._FEED_LOCK})
+        holder.execute(sa.text("SELECT nextval(pg_get_serial_sequence('change', 'seq'))"))  # a number of the holder's
+        thread = threading.Thread(target=commit_a_change)
+        thread.start()
+        assert not done.wait(1.0), "the change was numbered while another transaction held the feed lock"
+        assert db.session.scalar(sa.select(sa.func.max(Change.seq))) == before
+        holder.rollback()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        holder.close()
+        writer.close()
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.max(Change.seq))) > before
 
 
 def test_changes_are_numbered_in_commit_order_not_start_order(report, database_url):
