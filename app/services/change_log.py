@@ -5,7 +5,8 @@ number smaller than one a phone has already read. An autoincrement key alone doe
 that on PostgreSQL: sequence numbers are handed out at insert time, transactions commit in
 another order. So nothing is inserted while the work runs; at commit, under one transaction-level
 advisory lock taken last (after every other lock, so it cannot deadlock), the rows are inserted
-and numbered in commit order; on PostgreSQL the lock and the INSERT are one statement. SQLite serialises writers anyway (BEGIN IMMEDIATE).
+and numbered in commit order; on PostgreSQL the lock and the INSERT are one statement. SQLite
+serialises writers anyway (BEGIN IMMEDIATE).
 """
 from __future__ import annotations
 
