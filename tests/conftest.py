@@ -20,24 +20,31 @@ REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "tests" / "data"  # test files live in the repository (tests/data/README.md)
 
 
-# The files that take half a minute or more each (pytest's --durations), most of them a single long
-# test. pytest-xdist hands out whole files (--dist loadfile) in collection order (the Makefile turns
-# its own reordering off, which put files of one test last): these first, then the rest by their
-# number of tests, so that the run does not end on one long file running alone.
+# pytest-xdist hands out whole files (--dist loadfile) in collection order (the Makefile turns its own
+# reordering, by number of tests, off: it put the few-test browser and server files last). Longest
+# first, so that the run does not end on one long file running alone: a file's time is guessed from
+# its number of tests and what its tests start (pytest's --durations, on SQLite and PostgreSQL),
+# and these files, a few long tests each, go before all others.
 LONGEST_FIRST = ("tests/repo/test_readme_commands.py", "tests/security/test_hostile_inputs.py",
                  "tests/browser/test_accessibility.py", "tests/reliability/test_sync_under_faults.py",
                  "tests/repo/test_standalone.py", "tests/services/test_lifecycle.py",
                  "tests/security/test_authorization_matrix.py", "tests/api/test_api_fuzzing.py",
                  "tests/api/test_schemathesis_conformance.py")
+SECONDS_A_TEST = {"browser": 6.0, "repo": 10.0, "reliability": 30.0, "ops": 2.5, "cli": 0.6, "photos": 0.35}
+SECONDS_A_TEST_ELSEWHERE = 0.2
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
     rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
     per_file = Counter(item.nodeid.split("::", 1)[0] for item in items)
 
+    def guess_s(path: str) -> float:
+        folder = path.split("/")[1] if path.count("/") > 1 else ""
+        return per_file[path] * SECONDS_A_TEST.get(folder, SECONDS_A_TEST_ELSEWHERE)
+
     def order(item):
         path = item.nodeid.split("::", 1)[0]
-        return rank.get(path, len(rank)), -per_file[path], path
+        return rank.get(path, len(rank)), -guess_s(path), path
 
     items.sort(key=order)  # stable: each file keeps its tests' order
 
