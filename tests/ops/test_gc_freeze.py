@@ -34,7 +34,11 @@ def test_startup_garbage_is_collected_and_the_rest_frozen(unfrozen):
     del cycle
     frozen = freeze_startup_objects()
     assert gone() is None  # collected, not frozen for good
-    assert frozen == gc.get_freeze_count() > 10_000  # the app and pytest are loaded
+    assert frozen > 10_000  # the app and pytest are loaded
+    # The count it returns is the frozen generation's; the one read here may differ by a few, since
+    # other threads of the test process (a live server, a task runner) run between the two reads
+    # (CI once saw 456,406 against 456,405).
+    assert abs(gc.get_freeze_count() - frozen) <= 1_000
 
 
 def test_every_gunicorn_worker_freezes_once_the_app_is_loaded(unfrozen, monkeypatch, tmp_path):
