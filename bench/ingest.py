@@ -522,7 +522,7 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
     with tempfile.TemporaryDirectory(prefix="xc-ingest-") as tmp:
         workdir = Path(tmp)
         url = engine_url(PG_URL) if kind == "postgresql" else f"sqlite:///{workdir / 'ingest.sqlite3'}"
-        tokens = prepare(url, workdir, max(args.clients) + 1)
+        tokens = prepare(url, workdir, max(args.clients, default=0) + 1)
         with Server(url, workdir, task_worker=task_worker) as server:
             print(f"\n== {name}: gunicorn 2 workers x 4 threads on {server.base}"
                   f"{' + flask worker' if task_worker else ''}", flush=True)
@@ -546,10 +546,10 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
                   f"{derivatives_mode(single)}; CPU per report: server {seq['server_cpu'] * 1000:.0f} ms "
                   f"(everything, derivatives too), bare {seq['bare_cpu'] * 1000:.0f} ms; the server idle "
                   f"uses {idle_cpu * 1000:.0f} ms CPU a second", flush=True)
-            # On both cores before and after the loads, averaged: others' work on the machine comes and goes.
-            both_cores_runs = [bare_on_both_cores(photos.base, args.bare_photos)]
-            print(f"bare pipeline on both cores (2 processes): {both_cores_runs[0]:.2f} photos/s", flush=True)
             loads = {}
+            if args.clients:  # the loads' baseline, on both cores before and after them, averaged
+                both_cores_runs = [bare_on_both_cores(photos.base, args.bare_photos)]  # others' work comes and goes
+                print(f"bare pipeline on both cores (2 processes): {both_cores_runs[0]:.2f} photos/s", flush=True)
             for clients in args.clients:
                 result = under_load(server, url, tokens, photos, clients, args.duration, poll_s)
                 loads[clients] = result
@@ -564,11 +564,12 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
                       f"{'' if result['drained'] else '; NOT DRAINED in 120 s'}", flush=True)
                 for error in result["errors"][:5]:
                     print(f"   {error}", file=sys.stderr)
-            both_cores_runs.append(bare_on_both_cores(photos.base, args.bare_photos))
-            both_cores = statistics.mean(both_cores_runs)
-            print(f"bare pipeline on both cores again: {both_cores_runs[1]:.2f} photos/s; mean {both_cores:.2f}; "
-                  + "; ".join(f"{n} clients {r['done_per_s'] / both_cores:.2f} x (budget >= {THROUGHPUT_BUDGET} "
-                              f"with 4)" for n, r in loads.items()), flush=True)
+            if args.clients:
+                both_cores_runs.append(bare_on_both_cores(photos.base, args.bare_photos))
+                both_cores = statistics.mean(both_cores_runs)
+                print(f"bare pipeline on both cores again: {both_cores_runs[1]:.2f} photos/s; mean {both_cores:.2f}; "
+                      + "; ".join(f"{n} clients {r['done_per_s'] / both_cores:.2f} x (budget >= {THROUGHPUT_BUDGET} "
+                                  f"with 4)" for n, r in loads.items()), flush=True)
 
     metrics = [
         {"name": f"{name}: one phone at a time, answer (photo PUT + sync; {derivatives_mode(single)})",
@@ -617,6 +618,17 @@ def run_database(kind: str, args, photos: Photos, task_worker: bool) -> tuple[li
     return metrics, problems
 
 
+def client_counts(text: str) -> list[int]:
+    """--clients: "4,8" -> [4, 8]; "" -> [] (no load runs)."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of client counts: {text!r}") from None
+    if any(count < 1 for count in counts):
+        raise argparse.ArgumentTypeError("client counts are at least 1")
+    return counts
+
+
 def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -625,13 +637,13 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=6 if quick else 20, help="reports one phone at a time")
     parser.add_argument("--bare-photos", type=int, default=8 if quick else 30, help="per process, on both cores")
     parser.add_argument("--duration", type=float, default=10 if quick else 30, help="seconds of each load")
-    parser.add_argument("--clients", default="4,8", help="comma-separated client counts")
+    parser.add_argument("--clients", default="4,8", type=client_counts,
+                        help='comma-separated client counts; "" for one phone at a time only')
     parser.add_argument("--poll-ms", type=float, default=25.0,
                         help="how often the photo table is read for the pending thumbnails")
     parser.add_argument("--task-worker", choices=["auto", "yes", "no"], default="auto",
                         help="run `flask worker` beside gunicorn (auto: if `make run` does)")
     args = parser.parse_args()
-    args.clients = [int(n) for n in args.clients.split(",")]
     task_worker = make_run_starts_a_worker() if args.task_worker == "auto" else args.task_worker == "yes"
 
     print(f"generating {args.photos} photos (12 MP JPEG with GPS EXIF)...", flush=True)
