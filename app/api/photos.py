@@ -14,6 +14,7 @@ from app.api.serializers import photo_out
 from app.errors import render_error
 from app.extensions import db
 from app.security import api_auth, current_actor
+from app.services.photos import backlog
 from app.services.photos import store as photos
 from app.services.photos.imaging import DecoderBusy
 from app.storage import MediaFile
@@ -32,7 +33,7 @@ def put_photo(sha256: str):
     Answered once the original is durable and its row committed: the web image, thumbnail and
     perceptual hash follow in a task (`derivatives: "pending"`, then "ready"; issue 20)."""
     actor = current_actor()
-    photos.refuse_if_backlogged(sha256)
+    backlog.refuse_if_backlogged(sha256)
     db.session.commit()  # end the auth lookup's transaction: on SQLite it holds the write lock while a body arrives
     photo, created = photos.store_photo(_capped_body(), sha256, request.mimetype, actor)
     # Rendered before the commit, which expires the row: after it, reading it again would open a
@@ -58,9 +59,9 @@ def not_ready(exc: photos.DerivativesNotReady):
     return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
 
 
-@bp.errorhandler(photos.Backlogged)
-def backlogged(exc: photos.Backlogged):
-    """503 with Retry-After: too many photos wait for their derivatives (app/config.py PHOTO_BACKLOG_LIMIT)."""
+@bp.errorhandler(backlog.Backlogged)
+def backlogged(exc: backlog.Backlogged):
+    """503 with Retry-After: too many photos wait for their derivatives (app/services/photos/backlog.py)."""
     body, status = render_error(exc)
     return body, status, {"Retry-After": str(exc.retry_after_s)}
 

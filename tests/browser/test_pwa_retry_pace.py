@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Ticket
-from app.services.photos.store import Backlogged
+from app.services.photos.backlog import Backlogged
 from tests.browser.conftest import GPS_PHOTO, settled
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def test_a_busy_server_gets_a_few_tries_then_the_queued_report_goes_through_once
     phone.log_in(inspector_name)
     uploads: list[str] = []
     phone.context.on("request", lambda request: request.method == "PUT" and uploads.append(request.url))
-    monkeypatch.setattr("app.services.photos.store.refuse_if_backlogged", _always_busy)
+    monkeypatch.setattr("app.services.photos.backlog.refuse_if_backlogged", _always_busy)
 
     phone.capture(GPS_PHOTO, "06012", "服务器繁忙时")
     phone.page.wait_for_timeout(WATCH_S * 1000)

@@ -87,7 +87,7 @@ def test_the_busy_message_is_translated(queued, inspector_client, upload, make_j
 
 
 def test_the_backlog_check_asks_the_database_once(queued, make_jpeg):
-    from app.services.photos.store import refuse_if_backlogged
+    from app.services.photos.backlog import refuse_if_backlogged
 
     db.session.rollback()
     selects = []
@@ -103,3 +103,4 @@ def test_the_backlog_check_asks_the_database_once(queued, make_jpeg):
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(selects) == 1, selects  # whether the bytes are stored, and how many photos wait
     db.session.rollback()
+
