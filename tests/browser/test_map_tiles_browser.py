@@ -7,7 +7,9 @@ becomes the first segment of the path, so the server sees which layer and subdom
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -35,7 +37,9 @@ def tile_server():
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(PNG)))
             self.end_headers()
-            self.wfile.write(PNG)
+            # Leaflet drops a tile it no longer needs (a zoom, the page closed): not a failure.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(PNG)
 
         def log_message(self, *args):
             pass
@@ -83,6 +87,17 @@ PRESETS = {
 }
 
 
+def _wait_for_layers(server, layers: set[str], hosts: int, timeout_s: float = 20.0) -> Counter:
+    """The tile requests by (host, layer) once each of `layers` came from `hosts` hosts (or time ran out)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = _by_layer_and_host(list(server.requests))
+        spread = {layer: {host for host, lay in counts if lay == layer} for layer in layers}
+        if all(len(used) >= hosts for used in spread.values()) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_each_preset_loads_its_layers_from_every_host(preset, app, county, create_user, chromium, live_url,
                                                        tile_server, monkeypatch):
@@ -96,7 +111,8 @@ def test_each_preset_loads_its_layers_from_every_host(preset, app, county, creat
     try:
         page.goto(f"{live_url}/supervise/map?{SEAT_VIEW}")
         wait_until(page, "document.querySelectorAll('.leaflet-tile-loaded').length >= 12")
-        counts = _by_layer_and_host(tile_server.requests)
+        # The first dozen tiles may all be the base layer's on a slow machine: the labels come next.
+        counts = _wait_for_layers(tile_server, layers, min(hosts, 3))
         assert all(host_ok(host) for host, _layer in counts), counts
         assert {layer for _host, layer in counts} == layers  # Tianditu: the base and its labels
         for layer in layers:
