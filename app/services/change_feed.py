@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Category, Change, Department, Report, Ticket, TicketStatus
+from app.params import MAX_INT
 from app.services.actor import Actor
 from app.services.reference import category_out
 from app.services.tickets import phone_detail, recheck
@@ -35,7 +36,9 @@ class Feed:
 
 def changes_since(cursor: int, actor: Actor, *, limit: int) -> Feed:
     """Changes after `cursor` that matter to `actor`, oldest first, and the cursor to send next."""
-    head, categories_changed = _head(cursor)
+    # A change number fits 32 bits; a phone's cursor may not (another database's, or garbage), and
+    # PostgreSQL refuses to compare an integer column with a larger one. Past them all, it is past the head.
+    head, categories_changed = _head(min(cursor, MAX_INT))
     if cursor > head:  # the server's database was restored or replaced: start the phone over
         cursor, categories_changed = 0, True
     latest = (
