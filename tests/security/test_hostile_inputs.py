@@ -102,7 +102,9 @@ def recording(app):
 
 @dataclass
 class World:
-    ticket: Ticket
+    ticket: Ticket  # its version changes as forms act on it: read it from here (a SELECT after each commit)
+    ticket_id: int  # what never changes, kept as plain values: every request's query and path need them
+    case_number: str
     repeat_id: int
     photo_sha: str
     notification_id: int
@@ -133,8 +135,8 @@ def world(create_user, report):
     spare_category = db.session.scalar(sa.select(Category).where(Category.code.not_in(("09009", "06012")))
                                        .order_by(Category.id.desc()))
     db.session.commit()
-    return World(ticket, repeat.id, photo.sha256, note.id, users, victim, spare_category.id,
-                 ticket.area_id, seeded_visit(users[I]))
+    return World(ticket, ticket.id, ticket.case_number, repeat.id, photo.sha256, note.id, users, victim,
+                 spare_category.id, ticket.area_id, seeded_visit(users[I]))
 
 
 @dataclass
@@ -180,10 +182,10 @@ def _callers(app, world: World) -> dict[str, Caller]:
 # --- what each endpoint is sent when nothing is hostile ----------------------------------------
 
 def _path_values(world: World, endpoint: str) -> dict:
-    return {"ticket_id": world.ticket.id, "report_id": world.repeat_id, "notification_id": world.notification_id,
+    return {"ticket_id": world.ticket_id, "report_id": world.repeat_id, "notification_id": world.notification_id,
             "user_id": world.victim.id, "category_id": world.spare_category_id, "area_id": world.spare_area_id,
             "sha256": world.photo_sha, "variant": "thumb", "action": "accept", "queue": "unrouted",
-            "case_number": world.ticket.case_number, "code": "09009", "filename": "site.css",
+            "case_number": world.case_number, "code": "09009", "filename": "site.css",
             "fmt": {"web.supervise_export": "csv", "web.supervise_bulletin": "docx"}.get(endpoint, "json"),
             "visit_id": world.visit_id}
 
@@ -192,7 +194,7 @@ def _base_query(world: World, endpoint: str) -> list[tuple[str, str]]:
     """A query string with which the view reads all its parameters (none refused early)."""
     return {
         "api.map_cluster_features": [("bbox", "119.8,29.8,120.1,30.1"), ("zoom", "12")],
-        "web.supervise_slips": [("ids", str(world.ticket.id))],
+        "web.supervise_slips": [("ids", str(world.ticket_id))],
     }.get(endpoint, [])
 
 
