@@ -35,7 +35,7 @@ from app.models import (
     TicketEvent,
     TicketStatus,
 )
-from app.services.supervision.rollups import COUNTED_EVENTS, hold_ticket_writes, read_tickets
+from app.services.supervision.rollups import COUNTED_EVENTS, append_deltas, hold_ticket_writes, read_tickets
 from app.timeutil import local_zone
 
 DAY_MEASURES = ("new", "resolved", "resolve_seconds", "due", "closed_on_time", "reopenings", "resolutions",
@@ -188,11 +188,11 @@ def _write_rows(conn: sa.Connection, table, measures, rows: dict[tuple, list[int
             conn.exec_driver_sql(sql, records[start:start + batch])
         return len(records)
     # A commit's differences are appended (no shared row updated, nothing to wait for: decision 0019).
-    statement = sa.insert(DELTAS[table.__table__])
     ordered = [(key, values) for key, values in sorted(rows.items()) if any(values)]
     for start in range(0, len(ordered), batch):
-        conn.execute(statement, [dict(zip(keys, key, strict=True)) | dict(zip(measures, values, strict=True))
-                                 for key, values in ordered[start:start + batch]])
+        append_deltas(conn, DELTAS[table.__table__], [
+            dict(zip(keys, key, strict=True)) | dict(zip(measures, values, strict=True))
+            for key, values in ordered[start:start + batch]])
     return len(ordered)
 
 

@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from app.models import MapCell, Ticket, mapgrid
 from app.models.rollup_delta import MAP_CELL_DELTA
-from app.services.supervision.rollups import hold_ticket_writes, read_tickets
+from app.services.supervision.rollups import append_deltas, hold_ticket_writes, read_tickets
 
 # Zooms answered from MapCell (Leaflet's usual maximum is 18). A filter MapCell cannot answer
 # (period, overdue, search) groups live from the ticket table at any zoom.
@@ -95,8 +95,7 @@ def apply(conn: sa.Connection, before: dict[int, tuple | None], after: dict[int,
     rows = [dict(zip(("level", "category_id", "department_id", "area_id", "cx", "cy", "status"), key, strict=True),
                  n=d[0], sx=d[1], sy=d[2], sid=d[3])
             for key, d in sorted(deltas.items()) if any(d)]
-    if rows:
-        conn.execute(sa.insert(MAP_CELL_DELTA), rows)  # appended: no shared cell locked (decision 0019)
+    append_deltas(conn, MAP_CELL_DELTA, rows)  # appended: no shared cell locked (decision 0019)
     return len(rows)
 
 

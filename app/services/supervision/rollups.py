@@ -109,6 +109,28 @@ def live(table) -> sa.Subquery:
                         sa.select(*[delta.c[name] for name in names])).subquery(f"{table.name}_live")
 
 
+def append_deltas(conn: sa.Connection, delta: sa.Table, rows: list[dict]) -> None:
+    """Append `rows` (every column of `delta` but its id) to a delta table, in the order given.
+
+    PostgreSQL: one INSERT … SELECT FROM unnest(one array per column), a single statement whatever
+    the number of rows. A new ticket appends 55 map rows: as an executemany they were 55 statements in
+    psycopg's pipeline (1.4 ms; unnest 1.0 ms, measured), and a multi-row VALUES was a new SQL text to
+    compile for every row count (11 ms). SQLite runs in-process: an executemany of plain tuples, without
+    SQLAlchemy's processing of each row's parameters."""
+    if not rows:
+        return
+    columns = [column for column in delta.columns if column.name in rows[0]]
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(f"INSERT INTO {quote(delta.name)} ({names}) VALUES ({', '.join('?' * len(columns))})",
+                             [tuple(row[column.name] for column in columns) for row in rows])
+        return
+    arrays = ", ".join(f"%s::{column.type.compile(dialect=conn.dialect)}[]" for column in columns)
+    conn.exec_driver_sql(f"INSERT INTO {quote(delta.name)} ({names}) SELECT * FROM unnest({arrays})",
+                         tuple([row[column.name] for row in rows] for column in columns))
+
+
 def fold(conn: sa.Connection) -> int:
     """Add the pending deltas to their rollup tables and remove them; return the rollup rows updated.
 
