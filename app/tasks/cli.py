@@ -1,7 +1,8 @@
 """`flask --app wsgi worker`: run the queued tasks in the foreground (TASK_WORKERS threads).
 
 Ctrl-C (SIGINT) finishes the tasks in hand and stops; SIGTERM stops at once (a photo whose task
-was cut short stays pending and is queued again by the scheduler's `requeue_photo_tasks`).
+was cut short stays pending, and is queued again when a worker or web process starts, or by the
+scheduler's `requeue_photo_tasks`).
 While it runs it writes a heartbeat to the queue, so web processes leave the tasks to it.
 """
 from __future__ import annotations
@@ -12,9 +13,11 @@ import threading
 import click
 from flask import current_app
 
+from app.extensions import db
 from app.ops.gc_freeze import freeze_startup_objects
 from app.ops.logging import configure_process
 from app.tasks.queue import queue
+from app.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 5.0
@@ -44,6 +47,10 @@ def worker_command(workers: int | None) -> None:
 
     threading.Thread(target=heartbeat, name="worker-heartbeat", daemon=True).start()
     log.info("worker starting on the %s queue %s", app.config["TASK_QUEUE"], tasks.huey.name)
+    recovered = tasks.recover(now_utc())  # what a crash lost (app/tasks/photos.py: requeue_pending)
+    db.session.remove()
+    if recovered:
+        log.info("queued %d tasks again that a stop or crash may have lost", recovered)
     freeze_startup_objects()  # loaded for good: no full collection walks it between two photos
     try:
         consumer.run()

@@ -3,7 +3,8 @@
 With the embedded queue and a bare `flask run` or gunicorn, nobody else would make the
 thumbnails. So each web process keeps one daemon thread that drains the queue: woken once a
 request that enqueued work has sent its answer (response.call_on_close), and every
-TASK_IN_WEB_POLL_S for retries that came due. It stands aside while a `flask worker` is alive
+TASK_IN_WEB_POLL_S for retries that came due; its first round queues again what a crash lost
+(TaskQueue.recover). It stands aside while a `flask worker` is alive
 (its heartbeat), and when both run at once a task still runs once: it is claimed by dequeuing it.
 """
 from __future__ import annotations
@@ -14,7 +15,22 @@ import threading
 
 from flask import Flask, g
 
+from app.timeutil import now_utc
+
 log = logging.getLogger(__name__)
+
+# When this process started (a fork counts as a start: gunicorn's workers): a photo pending since
+# before then may have lost its task with the process before, and the runner's first round queues it
+# again; one uploaded since is this process's own (its task is queued), and is not queued twice.
+_process_started = now_utc()
+
+
+def _forked() -> None:
+    global _process_started
+    _process_started = now_utc()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class Runner:
@@ -25,6 +41,7 @@ class Runner:
         self.pid = None
         self.lock = threading.Lock()
         self.ran = 0  # tasks run by this process (tests, diagnostics)
+        self.recovered: int | None = None  # tasks queued again at its first round (TaskQueue.recover)
 
     def ensure_started(self) -> None:
         with self.lock:
@@ -53,6 +70,8 @@ class Runner:
                 with self.app.app_context():
                     tasks = self.app.extensions["tasks"]
                     if not tasks.worker_alive():
+                        if self.recovered is None:  # this process's first round: what a crash lost
+                            self.recovered = tasks.recover(_process_started)
                         self.ran += tasks.drain()
             except Exception:  # noqa: BLE001 - a broken queue must not end the thread; the next wake tries again
                 log.exception("running tasks in the web process failed")

@@ -26,6 +26,7 @@ STALE = derivatives.STALE_PENDING
 def register(queue, config) -> None:
     queue.register(KIND, make_derivatives, retries=config["PHOTO_TASK_RETRIES"],
                    retry_delay=config["PHOTO_TASK_RETRY_DELAY_S"], retry_backoff=2)
+    queue.at_start(requeue_pending)
 
 
 def make_derivatives(sha256: str, task=None) -> str:
@@ -65,12 +66,27 @@ def make_derivatives(sha256: str, task=None) -> str:
 def requeue_stale(now: datetime) -> int:
     """Queue again every photo pending for STALE (its task was lost with a killed process, or the
     queue was unreachable at the commit); a duplicate does nothing (see make_derivatives)."""
+    return _requeue(Photo.derivatives == derivatives.PENDING,
+                    sa.func.coalesce(Photo.derivatives_at, Photo.created_at) < now - STALE)
+
+
+def requeue_pending(before: datetime) -> int:
+    """Queue again every photo pending since before `before`: run when a task consumer starts (a web
+    process's runner, a `flask worker`), with the time it started. After a crash the tasks that were
+    running, and those committed but not yet queued, are gone; left to requeue_stale they would hold
+    the upload backlog full, so every phone's upload was refused as busy for STALE (the reliability
+    test's kills left 12). A photo whose task is still queued or running elsewhere is queued twice:
+    the second run sees it ready and does nothing."""
+    return _requeue(Photo.derivatives == derivatives.PENDING,
+                    sa.func.coalesce(Photo.derivatives_at, Photo.created_at) < before)
+
+
+def _requeue(*conditions) -> int:
     from app.tasks import queue
 
-    cutoff = now - STALE
-    last_try = sa.func.coalesce(Photo.derivatives_at, Photo.created_at)
-    shas = db.session.scalars(sa.select(Photo.sha256).where(
-        Photo.derivatives == derivatives.PENDING, last_try < cutoff).limit(1000)).all()
+    shas = db.session.scalars(sa.select(Photo.sha256).where(*conditions)
+                              .order_by(Photo.created_at).limit(1000)).all()
+    db.session.rollback()  # nothing held while queueing (on SQLite a read keeps others' writes waiting)
     tasks = queue.queue()
     for sha in shas:
         tasks.enqueue(KIND, sha)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -52,6 +53,7 @@ class TaskQueue:
         self.app = app
         self.huey = huey
         self.tasks: dict[str, Callable] = {}
+        self.start_hooks: list[Callable[[datetime], int]] = []
 
     def register(self, kind: str, func: Callable, **options) -> None:
         """`func(key, task=...)` runs in its own app context (a session of its own)."""
@@ -74,6 +76,15 @@ class TaskQueue:
 
         run.__name__ = kind
         self.tasks[kind] = self.huey.task(name=kind, context=True, **options)(run)
+
+    def at_start(self, hook: Callable[[datetime], int]) -> None:
+        """`hook(started_at)` queues again what a crash may have lost before a consumer started (recover)."""
+        self.start_hooks.append(hook)
+
+    def recover(self, started_at: datetime) -> int:
+        """Run every start hook (in the caller's app context) for a consumer that started at `started_at`;
+        how many tasks they queued."""
+        return sum(hook(started_at) for hook in self.start_hooks)
 
     def enqueue(self, kind: str, key, request_id: str | None = None) -> None:
         from app.ops import context

@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.models import Photo
 from app.services.photos import derivatives
 from app.tasks import queue as task_queue
+from app.timeutil import now_utc
 from tests.conftest import REPO
 from tests.live_server import live_server
 from tests.photos.conftest import S3_SETTINGS, sha
@@ -247,6 +249,58 @@ def test_a_web_runner_that_was_replaced_never_drains_the_queue_that_replaced_its
     old.thread.join(timeout=10)
     assert not old.thread.is_alive()
     assert (old.ran, tasks.counts()["queued"]) == (0, 1)
+
+
+def _settled(read):
+    """A read whose transaction ends at once: on SQLite an open one holds the write lock the runner needs."""
+    try:
+        return read()
+    finally:
+        db.session.rollback()
+
+
+def _lose_the_queued_tasks(tasks, shas) -> None:
+    """What a crash leaves: photos pending in the database, and none of their tasks in the queue."""
+    db.session.commit()
+    assert tasks.counts()["queued"] == len(shas)
+    tasks.huey.flush()
+    assert tasks.counts()["queued"] == 0 and all(_state(s).derivatives == "pending" for s in shas)
+
+
+def test_tasks_a_crash_lost_are_queued_again_by_the_next_web_process(app, monkeypatch, tmp_path, inspector_client,
+                                                                     upload, make_jpeg):
+    """Killed processes lose the tasks they were running, or had committed but not queued. Counted by
+    the upload backlog until requeue_stale's 10 minutes, a dozen of them refused every phone's upload."""
+    from app.tasks import in_web
+
+    tasks = _use_queue(app, monkeypatch, backend="embedded", url=str(tmp_path / "tasks.sqlite3"))  # in_web off
+    shas = [upload(inspector_client, make_jpeg(seed=50 + i)).json["sha256"] for i in range(3)]
+    _lose_the_queued_tasks(tasks, shas)
+    # The web process that starts after the crash.
+    monkeypatch.setitem(app.config, "TASK_IN_WEB", "auto")
+    monkeypatch.setattr(in_web, "_process_started", now_utc())
+    runner = in_web.runner(app)
+    runner.kick()
+    _wait_for(lambda: _settled(lambda: all(_state(s).derivatives == "ready" for s in shas)))
+    assert (runner.recovered, runner.ran) == (3, 3)
+    assert all(_state(s).derivative_attempts == 1 for s in shas)
+
+
+def test_recovering_queues_each_pending_photo_once_and_a_duplicate_decodes_nothing(embedded, inspector_client,
+                                                                                   upload, make_jpeg, monkeypatch):
+    ready, pending = (upload(inspector_client, make_jpeg(seed=60 + i)).json["sha256"] for i in range(2))
+    db.session.commit()
+    assert embedded.drain(max_tasks=1) == 1  # the first photo's task ran: it is ready
+    assert _state(ready).derivatives == "ready"
+    db.session.commit()
+    assert embedded.recover(now_utc()) == 1  # only the photo still pending
+    assert embedded.counts()["queued"] == 2  # its first task (still queued, as if running elsewhere) and this one
+    assert embedded.recover(now_utc() - timedelta(minutes=1)) == 0  # a consumer started before it was uploaded
+    decodes = []
+    original = derivatives.compute
+    monkeypatch.setattr(derivatives, "compute", lambda sha256: decodes.append(sha256) or original(sha256))
+    assert embedded.drain() == 2
+    assert decodes == [pending] and _state(pending).derivatives == "ready"
 
 
 def _worker(app, tasks, media_root) -> subprocess.Popen:
