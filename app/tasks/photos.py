@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.extensions import db, sqlite_read_only
 from app.models import Photo
 from app.services.photos import derivatives
 
@@ -71,22 +71,31 @@ def requeue_stale(now: datetime) -> int:
 
 
 def requeue_pending(before: datetime) -> int:
-    """Queue again every photo pending since before `before`: run when a task consumer starts (a web
-    process's runner, a `flask worker`), with the time it started. After a crash the tasks that were
-    running, and those committed but not yet queued, are gone; left to requeue_stale they would hold
-    the upload backlog full, so every phone's upload was refused as busy for STALE (the reliability
-    test's kills left 12). A photo whose task is still queued or running elsewhere is queued twice:
-    the second run sees it ready and does nothing."""
-    return _requeue(Photo.derivatives == derivatives.PENDING,
-                    sa.func.coalesce(Photo.derivatives_at, Photo.created_at) < before)
-
-
-def _requeue(*conditions) -> int:
+    """Queue again every photo pending since before `before` whose task is not in the queue: run when a
+    task consumer starts (a web process's runner, a `flask worker`), with the time its process started.
+    After a crash the tasks that were running, and those committed but not yet queued, are gone; left
+    to requeue_stale they would hold the upload backlog full, so every phone's upload was refused as
+    busy for STALE (the reliability test's kills left 12). Queued tasks are not queued twice: two
+    threads would decode the same photo at once. One running in another live process is (a duplicate
+    that starts after it sees the photo ready and does nothing)."""
     from app.tasks import queue
 
-    shas = db.session.scalars(sa.select(Photo.sha256).where(*conditions)
-                              .order_by(Photo.created_at).limit(1000)).all()
-    db.session.rollback()  # nothing held while queueing (on SQLite a read keeps others' writes waiting)
+    waiting = queue.queue().waiting_keys(KIND)
+    return _requeue(Photo.derivatives == derivatives.PENDING,
+                    sa.func.coalesce(Photo.derivatives_at, Photo.created_at) < before, skip=waiting)
+
+
+def _requeue(*conditions, skip=frozenset()) -> int:
+    from app.tasks import queue
+
+    db.session.rollback()
+    reading = sqlite_read_only.set(True)  # a read: on SQLite it must not take the write lock (BEGIN IMMEDIATE)
+    try:
+        shas = [sha for sha in db.session.scalars(sa.select(Photo.sha256).where(*conditions)
+                                                   .order_by(Photo.created_at).limit(1000)) if sha not in skip]
+    finally:
+        db.session.rollback()  # nothing held while queueing
+        sqlite_read_only.reset(reading)
     tasks = queue.queue()
     for sha in shas:
         tasks.enqueue(KIND, sha)

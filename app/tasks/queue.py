@@ -81,6 +81,12 @@ class TaskQueue:
         """`hook(started_at)` queues again what a crash may have lost before a consumer started (recover)."""
         self.start_hooks.append(hook)
 
+    def waiting_keys(self, kind: str) -> set:
+        """The keys of `kind`'s tasks in the queue or waiting for a retry (a consumer's start: it reads
+        them all once)."""
+        return {task.args[0] for task in (*self.huey.pending(), *self.huey.scheduled())
+                if task.name == kind and task.args}
+
     def recover(self, started_at: datetime) -> int:
         """Run every start hook (in the caller's app context) for a consumer that started at `started_at`;
         how many tasks they queued."""
